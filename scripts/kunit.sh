@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build and run the KUnit suites (tests/kunit/.kunitconfig) for x86_64 under
+# QEMU TCG, in build/kunit, with ccache.  Writes build/kunit/results.json
+# and prints one TAP line per test case (scripts/tap.py).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$BUILD/kunit
+mkdir -p "$out"
+rm -f "$out/results.json"
+# 2 NUMA nodes of 512 MiB inside kunit's fixed 1 GiB.
+qemu_numa="-smp 2,sockets=2,cores=1,threads=1
+ -object memory-backend-ram,id=m0,size=512M
+ -object memory-backend-ram,id=m1,size=512M
+ -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1"
+rc=0
+(cd "$TREE" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
+	--kunitconfig="$TOP/tests/kunit/.kunitconfig" --build_dir="$out" \
+	--make_options CC="ccache gcc" --make_options HOSTCC="ccache gcc" \
+	--jobs="$JOBS" --timeout=600 --qemu_args "$qemu_numa" \
+	--json="$out/results.json") >"$out/kunit.log" 2>&1 || rc=$?
+if [ ! -s "$out/results.json" ]; then
+	tail -n 40 "$out/kunit.log" >&2
+	echo "not ok - kunit: no results (build or boot failed, log: $out/kunit.log)"
+	exit 1
+fi
+python3 "$TOP/scripts/tap.py" kunit "$out/results.json"
+exit $rc

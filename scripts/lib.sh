@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the harness scripts; sourced, never run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+TREE=$BUILD/linux
+JOBS=${JOBS:-$(nproc)}
+
+export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
+export CCACHE_DEPEND=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-3G}
+export CCACHE_NOHASHDIR=1
+export CCACHE_BASEDIR=$TOP
+
+KMAKE=(make -C "$TREE" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# need_pkgs PKG...: apt-get install the packages that are missing.
+need_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing: ${missing[*]}"
+	[ "$(id -u)" = 0 ] || die "need root to install ${missing[*]}"
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null || die "apt-get install failed"
+}
+
+BUILD_PKGS=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
+	    cpio ccache qemu-system-x86 busybox-static python3 rsync kmod xz-utils
+	    libnuma-dev sparse git)

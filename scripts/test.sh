@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every test layer: static checks, KUnit, VM.  One TAP line per test, then
+# "N passed, N failed, N skipped"; non-zero exit on any failure.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+results=$BUILD/test-results.tap
+mkdir -p "$BUILD"
+: > "$results"
+start=$SECONDS
+
+run() {	# run LAYER CMD...: a layer that cannot run at all is one failure
+	local layer=$1 rc
+	shift
+	log "$layer"
+	"$@" | tee -a "$results"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" != 0 ] && ! grep -q "^not ok - $layer" "$results"; then
+		echo "not ok - $layer: layer failed (exit $rc)" | tee -a "$results"
+	fi
+}
+
+"$TOP/scripts/prepare.sh" || { echo "not ok - prepare"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+run build bash -c "'$TOP/scripts/vm-build.sh' >&2 && echo 'ok - build: VM kernel and modules'"
+run static "$TOP/scripts/static.sh"
+run kunit "$TOP/scripts/kunit.sh"
+VM_QUIET=1 run vm "$TOP/scripts/vm-run.sh" tests
+
+passed=$(grep -c '^ok ' "$results" | grep -v SKIP || true)
+skipped=$(grep -c '^ok .*# SKIP' "$results" || true)
+failed=$(grep -c '^not ok ' "$results" || true)
+passed=$(( $(grep -c '^ok ' "$results") - skipped ))
+log "all layers in $((SECONDS - start)) s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the integration VM kernel (tinyconfig + scripts/vm.config) in
+# build/vm, or with "off" the same kernel without the feature in build/vm-off.
+# With "off" only the kernel is built; otherwise the test modules too.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:-on}
+out=$BUILD/vm
+[ "$variant" = off ] && out=$BUILD/vm-off
+mkdir -p "$out"
+
+frag=$out/fragment.config
+cp "$TOP/scripts/vm.config" "$frag"
+[ "$variant" = off ] && sed -i 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' "$frag"
+if ! cmp -s "$frag" "$out/.fragment.used" || [ ! -f "$out/.config" ]; then
+	"${KMAKE[@]}" O="$out" -s tinyconfig >/dev/null
+	(cd "$TREE" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" >/dev/null)
+	"${KMAKE[@]}" O="$out" -s olddefconfig >/dev/null
+	# Every option we asked for must have survived olddefconfig.
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*) grep -qx "$line" "$out/.config" ||
+			die "config: $line did not stick (missing dependency?)" ;; esac
+	done < "$frag"
+	cp "$frag" "$out/.fragment.used"
+fi
+log "building $variant kernel in $out"
+if ! "${KMAKE[@]}" O="$out" -s bzImage modules >"$out/build.log" 2>&1; then
+	tail -n 40 "$out/build.log" >&2
+	die "$variant kernel build failed (log: $out/build.log)"
+fi
+grep -E 'warning:|error:' "$out/build.log" >&2 || true
