@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+# Entry points of the migration copy offload overlay; see README.md.
+
+S := scripts
+
+.PHONY: all prepare vm kunit vmtest static test demo export-patches clean distclean
+
+all: demo
+
+prepare:
+	@$(S)/prepare.sh
+
+vm: prepare
+	@$(S)/vm-build.sh
+
+kunit: prepare
+	@$(S)/kunit.sh
+
+vmtest: vm
+	@$(S)/vm-run.sh tests
+
+static: vm
+	@$(S)/static.sh
+
+test:
+	@$(S)/test.sh
+
+demo:
+	@$(S)/demo.sh
+
+export-patches:
+	@$(S)/export-patches.sh
+
+# Keep the prepared tree and the ccache: the next build is incremental.
+clean:
+	rm -rf build/vm build/vm-off build/vm-modules build/kunit build/initramfs
+
+distclean:
+	rm -rf build
