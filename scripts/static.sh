@@ -33,8 +33,9 @@ checkpatch() {
 for f in $c_files; do
 	tap "checkpatch $f" checkpatch -f "$f"
 done
+# A patch is read from stdin: given by name, checkpatch takes it for a file.
 for p in $(grep -v '^#' patches/series); do
-	tap "checkpatch patches/$p" checkpatch "patches/$p"
+	tap "checkpatch patches/$p" checkpatch - < "patches/$p"
 done
 
 kdoc() {
