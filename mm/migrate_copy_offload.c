@@ -1,77 +1,421 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Registry of page migration copy offload providers ("migrators").
+ * Registry of page migration copy offload providers ("migrators"): the
+ * control plane.
  *
- * One migrator at a time may take over the batch copy of
- * migrate_pages_batch().  Its callbacks are patched into static calls under
- * migrator_lock and called under SRCU, so that migrate_offload_stop() can
- * wait for every call in flight before dropping the module reference.
+ * Any number of migrators may be registered.  Registration, unregistration,
+ * health changes and every sysfs write rebuild an immutable policy table
+ * (struct mo_table: for each migration reason and folio order, the slots of
+ * the migrators serving it, by priority) and publish it with
+ * rcu_assign_pointer().  The data path (migrate_offload_sched.c) reads the
+ * table under migrate_offload_srcu, so unregistration only has to wait for
+ * an SRCU grace period before the migrator's module may go.
+ *
+ * Locking: mo_lock protects the entry list, every tunable and the table
+ * pointer; sysfs store() methods take it.  mo_register_lock serializes
+ * registration against unregistration and covers the creation and removal
+ * of a migrator's sysfs directory, which must never happen under mo_lock:
+ * kobject_del() waits for store() methods that take mo_lock.
  */
-#include <linux/jump_label.h>
-#include <linux/migrate.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "migrate_offload.h"
 
 DEFINE_STATIC_KEY_FALSE(migrate_offload_key);
 DEFINE_SRCU(migrate_offload_srcu);
-DEFINE_STATIC_CALL(migrate_offload_copy, folios_mc_copy);
-DEFINE_STATIC_CALL(migrate_offload_should_batch, migrate_offload_batch_all);
+struct mo_table __rcu *mo_table;
+unsigned long mo_batch_reasons;		/* reasons with a route */
+unsigned int mo_max_failures = 3;	/* 0: never take a migrator out */
+struct mo_stats mo_global_stats;
+struct workqueue_struct *mo_wq;
 
-static DEFINE_MUTEX(migrator_lock);
-static struct migrator *active_migrator;	/* under migrator_lock */
+DEFINE_MUTEX(mo_lock);
+LIST_HEAD(mo_entries);			/* in registration order */
+bool mo_enabled = true;
+struct mo_reason_policy mo_reasons[MR_TYPES];
+static DEFINE_MUTEX(mo_register_lock);
 
-bool migrate_offload_batch_all(int reason)
+/*
+ * Only the slots of migrators that are enabled and healthy, sorted by
+ * priority, equal priorities in registration order.
+ */
+static struct mo_table *mo_table_build(gfp_t gfp)
 {
-	return true;
+	struct mo_table *t = kzalloc(sizeof(*t), gfp);
+	struct mo_entry *e;
+	unsigned int i;
+
+	if (!t)
+		return NULL;
+	memcpy(t->reason, mo_reasons, sizeof(t->reason));
+	if (!mo_enabled)
+		return t;
+
+	list_for_each_entry(e, &mo_entries, node) {
+		if (!e->params.enabled || READ_ONCE(e->failed))
+			continue;
+		/* Insertion keeps equal priorities in registration order. */
+		for (i = t->nr; i > 0 && t->slot[i - 1].priority < e->params.priority; i--)
+			t->slot[i] = t->slot[i - 1];
+		t->slot[i] = (struct mo_slot) {
+			.e = e,
+			.priority = e->params.priority,
+			.weight = e->params.weight,
+			.min_batch_pages = e->params.min_batch_pages,
+		};
+		t->nr++;
+	}
+
+	for (i = 0; i < t->nr; i++) {
+		struct mo_params *p = &t->slot[i].e->params;
+		struct migrator *m = t->slot[i].e->m;
+		unsigned long r, o;
+
+		for_each_set_bit(r, &p->reasons, MR_TYPES) {
+			if (m->should_batch && !m->should_batch(r))
+				continue;
+			for_each_set_bit(o, &p->orders, MO_NR_ORDERS)
+				t->route[r][o] |= BIT(i);
+		}
+	}
+	return t;
+}
+
+static unsigned long mo_table_reasons(const struct mo_table *t)
+{
+	unsigned long reasons = 0;
+	int r, o;
+
+	for (r = 0; r < MR_TYPES; r++)
+		for (o = 0; o < MO_NR_ORDERS; o++)
+			if (t->route[r][o])
+				reasons |= BIT(r);
+	return reasons;
+}
+
+static void mo_table_free(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct mo_table, rcu));
+}
+
+static void mo_table_publish(struct mo_table *t)
+{
+	struct mo_table *old;
+	unsigned long reasons = mo_table_reasons(t);
+
+	old = rcu_replace_pointer(mo_table, t, lockdep_is_held(&mo_lock));
+	WRITE_ONCE(mo_batch_reasons, reasons);
+	if (reasons)
+		static_branch_enable(&migrate_offload_key);
+	else
+		static_branch_disable(&migrate_offload_key);
+	if (old)
+		call_srcu(&migrate_offload_srcu, &old->rcu, mo_table_free);
+}
+
+/**
+ * mo_table_rebuild - rebuild and publish the policy table
+ *
+ * Context: mo_lock held.
+ * Return: 0, or -ENOMEM with the old table still in place.
+ */
+int mo_table_rebuild(void)
+{
+	struct mo_table *t;
+
+	lockdep_assert_held(&mo_lock);
+	t = mo_table_build(GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	mo_table_publish(t);
+	return 0;
+}
+
+static void mo_rebuild_workfn(struct work_struct *work)
+{
+	mutex_lock(&mo_lock);
+	mo_table_rebuild();
+	mutex_unlock(&mo_lock);
+}
+static DECLARE_WORK(mo_rebuild_work, mo_rebuild_workfn);
+
+/**
+ * mo_entry_failed - take a migrator out after too many consecutive failures
+ * @e: the migrator's entry
+ *
+ * Called by the data path, which may run inside reclaim: the table is
+ * rebuilt from a work item.  The data path skips @e from now on already.
+ */
+void mo_entry_failed(struct mo_entry *e)
+{
+	if (READ_ONCE(e->failed))
+		return;
+	WRITE_ONCE(e->failed, true);
+	pr_warn("migrate_offload: migrator %s taken out after %d consecutive failures\n",
+		e->m->name, atomic_read(&e->consecutive_errors));
+	schedule_work(&mo_rebuild_work);
+}
+
+static bool mo_params_valid(const struct mo_entry *e, const struct mo_params *p)
+{
+	return p->weight >= 1 && p->reasons && p->orders &&
+	       !(p->reasons & ~e->cap_reasons) && !(p->orders & ~e->cap_orders);
+}
+
+static void mo_params_set(struct mo_params *p, enum mo_param which, long val)
+{
+	switch (which) {
+	case MO_PARAM_PRIORITY:
+		p->priority = val;
+		break;
+	case MO_PARAM_ENABLED:
+		p->enabled = val;
+		break;
+	case MO_PARAM_REASONS:
+		p->reasons = val;
+		break;
+	case MO_PARAM_ORDERS:
+		p->orders = val;
+		break;
+	case MO_PARAM_MIN_BATCH:
+		p->min_batch_pages = val;
+		break;
+	case MO_PARAM_WEIGHT:
+		p->weight = val;
+		break;
+	}
+}
+
+/**
+ * mo_entry_set - change one tunable of a migrator
+ * @e: the migrator's entry
+ * @which: the tunable
+ * @val: its new value
+ *
+ * Return: 0; -EINVAL if the result would be outside the migrator's
+ * capabilities (reasons, orders), serve no reason or order, or have a zero
+ * weight; -ENODEV if the migrator is unregistered; -ENOMEM.  Nothing changes
+ * on error.
+ */
+int mo_entry_set(struct mo_entry *e, enum mo_param which, long val)
+{
+	struct mo_params old;
+	int ret = -ENODEV;
+
+	mutex_lock(&mo_lock);
+	if (!e->registered)
+		goto unlock;
+	old = e->params;
+	mo_params_set(&e->params, which, val);
+	ret = -EINVAL;
+	if (mo_params_valid(e, &e->params))
+		ret = mo_table_rebuild();
+	if (ret)
+		e->params = old;
+unlock:
+	mutex_unlock(&mo_lock);
+	return ret;
+}
+
+/**
+ * mo_reset_health - put a migrator taken out by health tracking back
+ * @e: the migrator's entry
+ *
+ * Return: 0, -ENODEV if the migrator is unregistered, or -ENOMEM.
+ */
+int mo_reset_health(struct mo_entry *e)
+{
+	int ret = -ENODEV;
+
+	mutex_lock(&mo_lock);
+	if (e->registered) {
+		WRITE_ONCE(e->failed, false);
+		ret = mo_table_rebuild();
+		if (ret)
+			WRITE_ONCE(e->failed, true);
+		else
+			atomic_set(&e->consecutive_errors, 0);
+	}
+	mutex_unlock(&mo_lock);
+	return ret;
+}
+
+/**
+ * mo_set_enabled - the global switch
+ * @on: false sends every batch to the CPU
+ *
+ * Return: 0 or -ENOMEM (nothing changed).
+ */
+int mo_set_enabled(bool on)
+{
+	bool old;
+	int ret;
+
+	mutex_lock(&mo_lock);
+	old = mo_enabled;
+	mo_enabled = on;
+	ret = mo_table_rebuild();
+	if (ret)
+		mo_enabled = old;
+	mutex_unlock(&mo_lock);
+	return ret;
+}
+
+/**
+ * mo_set_reason_policy - set the policy of one migration reason
+ * @reason: enum migrate_reason
+ * @p: the new policy
+ *
+ * Return: 0, -EINVAL for a bad reason or split mode, or -ENOMEM (nothing
+ * changed).
+ */
+int mo_set_reason_policy(int reason, const struct mo_reason_policy *p)
+{
+	struct mo_reason_policy old;
+	int ret;
+
+	if (reason < 0 || reason >= MR_TYPES ||
+	    (p->split != MO_SPLIT_WEIGHT && p->split != MO_SPLIT_ADAPTIVE))
+		return -EINVAL;
+	mutex_lock(&mo_lock);
+	old = mo_reasons[reason];
+	mo_reasons[reason] = *p;
+	ret = mo_table_rebuild();
+	if (ret)
+		mo_reasons[reason] = old;
+	mutex_unlock(&mo_lock);
+	return ret;
+}
+
+static struct mo_entry *mo_entry_find_locked(const char *name,
+					     const struct migrator *m)
+{
+	struct mo_entry *e;
+
+	list_for_each_entry(e, &mo_entries, node)
+		if (e->m == m || (name && !strcmp(e->m->name, name)))
+			return e;
+	return NULL;
+}
+
+/**
+ * mo_entry_find - look a registered migrator up by name
+ * @name: its name
+ *
+ * Return: the entry with a kobject reference the caller must drop with
+ * kobject_put(), or NULL.
+ */
+struct mo_entry *mo_entry_find(const char *name)
+{
+	struct mo_entry *e;
+
+	mutex_lock(&mo_lock);
+	e = mo_entry_find_locked(name, NULL);
+	if (e)
+		kobject_get(&e->kobj);
+	mutex_unlock(&mo_lock);
+	return e;
 }
 
 static bool migrator_valid(const struct migrator *m)
 {
 	return m && m->offload_copy && m->name[0] &&
-	       strnlen(m->name, MIGRATOR_NAME_LEN) < MIGRATOR_NAME_LEN;
+	       strnlen(m->name, MIGRATOR_NAME_LEN) < MIGRATOR_NAME_LEN &&
+	       !strchr(m->name, '/') &&
+	       !(m->reasons & ~MO_ALL_REASONS) && !(m->orders & ~MO_ALL_ORDERS);
+}
+
+static struct mo_entry *mo_entry_alloc(struct migrator *m)
+{
+	struct mo_entry *e = kzalloc(sizeof(*e), GFP_KERNEL);
+
+	if (!e)
+		return NULL;
+	e->m = m;
+	e->cap_reasons = m->reasons ?: MO_ALL_REASONS;
+	e->cap_orders = m->orders ?: MO_ALL_ORDERS;
+	e->params = (struct mo_params) {
+		.priority = m->priority,
+		.enabled = true,
+		.reasons = e->cap_reasons,
+		.orders = e->cap_orders,
+		.min_batch_pages = m->min_batch_pages,
+		.weight = m->weight ?: 1,
+	};
+	kobject_init(&e->kobj, &mo_entry_ktype);
+	return e;
+}
+
+static int mo_entry_link(struct mo_entry *e)
+{
+	int ret = -EEXIST;
+
+	mutex_lock(&mo_lock);
+	if (mo_entry_find_locked(e->m->name, e->m))
+		goto unlock;
+	ret = -ENOSPC;
+	if (list_count_nodes(&mo_entries) >= MO_MAX_MIGRATORS)
+		goto unlock;
+	ret = -ENODEV;
+	if (!try_module_get(e->m->owner))
+		goto unlock;
+	list_add_tail(&e->node, &mo_entries);
+	e->registered = true;
+	ret = mo_table_rebuild();
+	if (ret) {
+		list_del(&e->node);
+		e->registered = false;
+		module_put(e->m->owner);
+	}
+unlock:
+	mutex_unlock(&mo_lock);
+	return ret;
 }
 
 /**
  * migrate_offload_start - register a migrator for the batch copy
  * @m: the migrator; must stay valid until migrate_offload_stop() returns.
  *
- * From now on, migrate_pages_batch() hands the folios of the reasons that
- * @m->should_batch() accepts to @m->offload_copy().  A reference on
- * @m->owner is held while @m is registered.
+ * From now on, migrate_pages_batch() hands @m the folios it is the best
+ * candidate for, by migration reason, folio order, priority, minimum batch
+ * size and weight (see struct migrator).  Several migrators may be
+ * registered at once.  A reference on @m->owner is held while @m is
+ * registered.  A directory migrators/<name>/ appears under
+ * /sys/kernel/mm/migrate_offload/.
  *
  * Context: process context, may sleep.
- * Return: 0 on success, -EINVAL if @m has no name or no offload_copy,
- * -EBUSY if another migrator is registered, -ENODEV if @m->owner is going
- * away.
+ * Return: 0 on success; -EINVAL if @m has no valid name, no offload_copy, or
+ * capability masks naming unknown reasons or orders; -EEXIST if @m or
+ * another migrator of that name is registered; -ENOSPC if %MO_MAX_MIGRATORS
+ * are; -ENODEV if @m->owner is going away; -ENOMEM.
  */
 int migrate_offload_start(struct migrator *m)
 {
-	int ret = 0;
+	struct mo_entry *e;
+	int ret;
 
 	if (!migrator_valid(m))
 		return -EINVAL;
+	e = mo_entry_alloc(m);
+	if (!e)
+		return -ENOMEM;
 
-	mutex_lock(&migrator_lock);
-	if (active_migrator) {
-		ret = -EBUSY;
-		goto unlock;
+	mutex_lock(&mo_register_lock);
+	ret = mo_entry_link(e);
+	if (!ret && mo_sysfs_add_entry(e))
+		pr_warn("migrate_offload: no sysfs directory for migrator %s\n",
+			m->name);
+	mutex_unlock(&mo_register_lock);
+	if (ret) {
+		kobject_put(&e->kobj);
+		return ret;
 	}
-	if (!try_module_get(m->owner)) {
-		ret = -ENODEV;
-		goto unlock;
-	}
-	static_call_update(migrate_offload_copy, m->offload_copy);
-	static_call_update(migrate_offload_should_batch,
-			   m->should_batch ?: migrate_offload_batch_all);
-	active_migrator = m;
-	static_branch_enable(&migrate_offload_key);
-	pr_info("migrate_offload: migrator %s registered\n", m->name);
-unlock:
-	mutex_unlock(&migrator_lock);
-	return ret;
+	pr_info("migrate_offload: migrator %s registered (priority %d)\n",
+		m->name, e->params.priority);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(migrate_offload_start);
 
@@ -83,26 +427,52 @@ EXPORT_SYMBOL_GPL(migrate_offload_start);
  * the caller may free @m and unload its module right after.
  *
  * Context: process context, may sleep.
- * Return: 0 on success, -ENOENT if @m is not the registered migrator.
+ * Return: 0 on success, -ENOENT if @m is not registered.
  */
 int migrate_offload_stop(struct migrator *m)
 {
-	mutex_lock(&migrator_lock);
-	if (!m || active_migrator != m) {
-		mutex_unlock(&migrator_lock);
+	struct mo_entry *e;
+
+	mutex_lock(&mo_register_lock);
+	mutex_lock(&mo_lock);
+	e = m ? mo_entry_find_locked(NULL, m) : NULL;
+	if (!e) {
+		mutex_unlock(&mo_lock);
+		mutex_unlock(&mo_register_lock);
 		return -ENOENT;
 	}
-	static_branch_disable(&migrate_offload_key);
-	static_call_update(migrate_offload_copy, folios_mc_copy);
-	static_call_update(migrate_offload_should_batch,
-			   migrate_offload_batch_all);
-	active_migrator = NULL;
-	mutex_unlock(&migrator_lock);
+	list_del(&e->node);
+	e->registered = false;
+	/* The table must stop pointing at @e: this allocation may not fail. */
+	mo_table_publish(mo_table_build(GFP_KERNEL | __GFP_NOFAIL));
+	mutex_unlock(&mo_lock);
 
-	/* Callers that saw the old static call target are done after this. */
+	/* Batches that saw a table with @e in it are done after this. */
 	synchronize_srcu(&migrate_offload_srcu);
-	module_put(m->owner);
+	mo_sysfs_del_entry(e);
+	mutex_unlock(&mo_register_lock);
+
 	pr_info("migrate_offload: migrator %s unregistered\n", m->name);
+	module_put(m->owner);
+	kobject_put(&e->kobj);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(migrate_offload_stop);
+
+static int __init migrate_offload_init(void)
+{
+	int ret;
+
+	mo_wq = alloc_workqueue("migrate_offload", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!mo_wq)
+		return -ENOMEM;
+	mutex_lock(&mo_lock);
+	ret = mo_table_rebuild();
+	mutex_unlock(&mo_lock);
+	if (ret)
+		return ret;
+	/* Without sysfs the defaults hold and migrators still register. */
+	mo_sysfs_init();
+	return 0;
+}
+subsys_initcall(migrate_offload_init);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internal interface of migration copy offload: the hooks mm/migrate.c
- * calls, and what the registry (migrate_copy_offload.c) shares with the
- * data path (migrate_offload_sched.c).
+ * Internal interface of migration copy offload: the hooks mm/migrate.c calls
+ * and what the registry (migrate_copy_offload.c), the data path
+ * (migrate_offload_sched.c) and sysfs (migrate_offload_sysfs.c) share.
  */
 #ifndef _MM_MIGRATE_OFFLOAD_H
 #define _MM_MIGRATE_OFFLOAD_H
@@ -11,23 +11,140 @@
 #include <linux/migrate_copy_offload.h>
 
 #ifdef CONFIG_MIGRATION_COPY_OFFLOAD
+#include <linux/atomic.h>
+#include <linux/kobject.h>
+#include <linux/migrate_mode.h>
+#include <linux/mmzone.h>
+#include <linux/mutex.h>
 #include <linux/srcu.h>
-#include <linux/static_call.h>
+
+#define MO_MAX_MIGRATORS	16
+#define MO_NR_ORDERS		NR_PAGE_ORDERS
+#define MO_ALL_REASONS		GENMASK(MR_TYPES - 1, 0)
+#define MO_ALL_ORDERS		GENMASK(MO_NR_ORDERS - 1, 0)
+
+enum mo_stat {
+	MO_STAT_BATCHES,	/* sub-batches run (global: batches seen) */
+	MO_STAT_FOLIOS,		/* folios copied (global: offloaded) */
+	MO_STAT_BYTES,		/* bytes copied (global: offloaded) */
+	MO_STAT_ERRORS,		/* failed sub-batches */
+	MO_STAT_FALLBACK,	/* folios of failed sub-batches (global: CPU copied) */
+	MO_STAT_BUSY_NS,	/* time spent in offload_copy() */
+	MO_STAT_CPU,		/* global: folios no migrator took */
+	MO_NR_STATS
+};
+
+struct mo_stats {
+	atomic_long_t v[MO_NR_STATS];
+};
+
+static inline void mo_stat_add(struct mo_stats *s, enum mo_stat i, long n)
+{
+	atomic_long_add(n, &s->v[i]);
+}
+
+/* What the administrator tunes per migrator; under mo_lock. */
+struct mo_params {
+	int priority;
+	bool enabled;
+	unsigned long reasons;		/* subset of the capability */
+	unsigned long orders;		/* subset of the capability */
+	unsigned int min_batch_pages;
+	unsigned int weight;		/* >= 1 */
+};
+
+/* The core's state of one registered migrator. */
+struct mo_entry {
+	struct migrator *m;
+	struct list_head node;		/* on mo_entries, under mo_lock */
+	struct kobject kobj;		/* migrators/<name>/; frees the entry */
+	bool registered;		/* under mo_lock */
+	unsigned long cap_reasons, cap_orders;
+	struct mo_params params;	/* under mo_lock */
+	bool failed;			/* taken out by health tracking */
+	atomic_t consecutive_errors;
+	atomic_long_t throughput;	/* bytes per busy us, decayed average */
+	struct mo_stats stats;
+};
+
+enum mo_split {
+	MO_SPLIT_WEIGHT,	/* equal priorities share by weight */
+	MO_SPLIT_ADAPTIVE,	/* ... by measured throughput */
+};
+
+/* Policy per migration reason; under mo_lock. */
+struct mo_reason_policy {
+	unsigned int min_batch_pages;	/* smaller batches stay on the CPU */
+	enum mo_split split;
+};
+
+/*
+ * The policy table: immutable once published in mo_table, read by the data
+ * path under migrate_offload_srcu, freed an SRCU grace period after it was
+ * replaced.  Slots are sorted by priority, highest first; route[][] holds
+ * for each reason and folio order the bitmap of slots serving it.
+ */
+struct mo_table {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct mo_slot {
+		struct mo_entry *e;
+		int priority;
+		unsigned int weight;
+		unsigned int min_batch_pages;
+	} slot[MO_MAX_MIGRATORS];
+	u16 route[MR_TYPES][MO_NR_ORDERS];
+	struct mo_reason_policy reason[MR_TYPES];
+};
 
 DECLARE_STATIC_KEY_FALSE(migrate_offload_key);
 extern struct srcu_struct migrate_offload_srcu;
+extern struct mo_table __rcu *mo_table;
+extern unsigned long mo_batch_reasons;
+extern unsigned int mo_max_failures;
+extern struct mo_stats mo_global_stats;
+extern struct workqueue_struct *mo_wq;
 
-bool migrate_offload_batch_all(int reason);
-DECLARE_STATIC_CALL(migrate_offload_copy, folios_mc_copy);
-DECLARE_STATIC_CALL(migrate_offload_should_batch, migrate_offload_batch_all);
+/* Registry (migrate_copy_offload.c) */
+extern struct mutex mo_lock;
+extern struct list_head mo_entries;
+extern bool mo_enabled;
+extern struct mo_reason_policy mo_reasons[MR_TYPES];
+int mo_table_rebuild(void);
+void mo_entry_failed(struct mo_entry *e);
+enum mo_param {
+	MO_PARAM_PRIORITY,
+	MO_PARAM_ENABLED,
+	MO_PARAM_REASONS,
+	MO_PARAM_ORDERS,
+	MO_PARAM_MIN_BATCH,
+	MO_PARAM_WEIGHT,
+};
+int mo_entry_set(struct mo_entry *e, enum mo_param which, long val);
+int mo_reset_health(struct mo_entry *e);
+int mo_set_enabled(bool on);
+int mo_set_reason_policy(int reason, const struct mo_reason_policy *p);
+struct mo_entry *mo_entry_find(const char *name);
 
-/* True while a migrator is registered: the only cost when none is. */
+/* sysfs (migrate_offload_sysfs.c) */
+extern const struct kobj_type mo_entry_ktype;
+int mo_sysfs_add_entry(struct mo_entry *e);
+void mo_sysfs_del_entry(struct mo_entry *e);
+int mo_parse_reasons(const char *buf, unsigned long cap, unsigned long *out);
+int mo_parse_orders(const char *buf, unsigned long cap, unsigned long *out);
+int __init mo_sysfs_init(void);
+
+/* True while a migrator can take folios: the only cost when none can. */
 static inline bool migrate_offload_active(void)
 {
 	return static_branch_unlikely(&migrate_offload_key);
 }
 
-bool migrate_offload_should_batch(int reason);
+static inline bool migrate_offload_should_batch(int reason)
+{
+	return READ_ONCE(mo_batch_reasons) & BIT(reason);
+}
+
 void migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 				struct list_head *src_list, unsigned int nr);
 #else

@@ -1,18 +1,89 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Data path of page migration copy offload: copy one batch of unmapped
- * folios through the registered migrator, fall back to the CPU, and mark
- * every destination whose contents were copied.
+ * Arbitration of page migration copy offload: the data plane.
+ *
+ * migrate_offload_copy_batch() splits one batch of unmapped folios among the
+ * migrators of the policy table: each folio goes to the highest-priority
+ * migrator that serves the batch's migration reason and the folio's order
+ * and whose minimum batch size the batch meets; equal priorities share the
+ * folios by weight counted in base pages, as weighted interleave shares
+ * pages among nodes (or, in adaptive mode, by measured throughput, so that
+ * their sub-batches finish together).  The sub-batches run concurrently:
+ * the caller runs one, mo_wq the others.  A failed sub-batch goes to the
+ * next candidates, then to folios_mc_copy(); every copied destination is
+ * marked once, and folios no migrator serves are left to the ordinary
+ * per-folio copy of the move phase.
+ *
+ * This runs inside reclaim and compaction: nothing here may enter direct
+ * reclaim.  Without memory for the bookkeeping the batch is copied on the
+ * CPU.
  */
+#include <linux/ktime.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "migrate_offload.h"
 
-static unsigned int folio_list_count(struct list_head *list)
+/* Folios linked through ->lru in two lists walked in lockstep. */
+struct mo_pairs {
+	struct list_head src;
+	struct list_head dst;
+	unsigned int nr;
+	unsigned long pages;
+};
+
+struct mo_sub {
+	struct mo_pairs pairs;
+	struct mo_entry *e;
+	int ret;
+	struct work_struct work;
+};
+
+struct mo_batch {
+	const struct mo_table *t;
+	int reason;
+	unsigned long excluded;		/* slots that failed in this batch */
+	unsigned int weight[MO_MAX_MIGRATORS];
+	unsigned long assigned[MO_MAX_MIGRATORS];	/* base pages */
+	struct mo_sub sub[];		/* one per table slot */
+};
+
+#define for_each_pair_safe(src, src2, dst, dst2, pairs)			\
+	for (src = list_first_entry(&(pairs)->src, struct folio, lru),	\
+	     dst = list_first_entry(&(pairs)->dst, struct folio, lru);	\
+	     &src->lru != &(pairs)->src &&					\
+	     (src2 = list_next_entry(src, lru),				\
+	      dst2 = list_next_entry(dst, lru), 1);			\
+	     src = src2, dst = dst2)
+
+static void mo_pairs_init(struct mo_pairs *p)
 {
-	return list_count_nodes(list);
+	INIT_LIST_HEAD(&p->src);
+	INIT_LIST_HEAD(&p->dst);
+	p->nr = 0;
+	p->pages = 0;
+}
+
+static void mo_pairs_add(struct mo_pairs *p, struct folio *src,
+			 struct folio *dst)
+{
+	list_move_tail(&src->lru, &p->src);
+	list_move_tail(&dst->lru, &p->dst);
+	p->nr++;
+	p->pages += folio_nr_pages(src);
+}
+
+static void mo_pairs_splice(struct mo_pairs *from, struct mo_pairs *to)
+{
+	list_splice_tail_init(&from->src, &to->src);
+	list_splice_tail_init(&from->dst, &to->dst);
+	to->nr += from->nr;
+	to->pages += from->pages;
+	from->nr = 0;
+	from->pages = 0;
 }
 
 /**
@@ -38,7 +109,7 @@ int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 	struct folio *src, *dst;
 	int ret = 0;
 
-	if (folio_list_count(dst_list) != nr || folio_list_count(src_list) != nr)
+	if (list_count_nodes(dst_list) != nr || list_count_nodes(src_list) != nr)
 		return -EINVAL;
 
 	dst = list_first_entry(dst_list, struct folio, lru);
@@ -57,29 +128,195 @@ int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 }
 EXPORT_SYMBOL_GPL(folios_mc_copy);
 
-/**
- * migrate_offload_should_batch - does the migrator want this batch?
- * @reason: enum migrate_reason of the batch
- *
- * Called by migrate_pages_batch() only while a migrator is registered.
- */
-bool migrate_offload_should_batch(int reason)
+/* Decayed average of bytes per busy microsecond. */
+static void mo_update_throughput(struct mo_entry *e, unsigned long bytes,
+				 u64 ns)
 {
-	bool ret;
-	int idx;
+	long sample = div64_u64((u64)bytes * NSEC_PER_USEC, max_t(u64, ns, 1));
+	long old = atomic_long_read(&e->throughput);
 
-	idx = srcu_read_lock(&migrate_offload_srcu);
-	ret = static_call(migrate_offload_should_batch)(reason);
-	srcu_read_unlock(&migrate_offload_srcu, idx);
-	return ret;
+	atomic_long_set(&e->throughput, old ? (old * 7 + sample) / 8 : sample ?: 1);
 }
 
-static void mark_all_copied(struct list_head *dst_list)
+static void mo_sub_done(struct mo_sub *s, u64 ns)
 {
+	struct mo_entry *e = s->e;
+	unsigned int max_failures;
 	struct folio *dst;
 
-	list_for_each_entry(dst, dst_list, lru)
+	mo_stat_add(&e->stats, MO_STAT_BATCHES, 1);
+	mo_stat_add(&e->stats, MO_STAT_BUSY_NS, ns);
+	if (s->ret) {
+		mo_stat_add(&e->stats, MO_STAT_ERRORS, 1);
+		mo_stat_add(&e->stats, MO_STAT_FALLBACK, s->pairs.nr);
+		max_failures = READ_ONCE(mo_max_failures);
+		if (atomic_inc_return(&e->consecutive_errors) >= max_failures &&
+		    max_failures)
+			mo_entry_failed(e);
+		return;
+	}
+	atomic_set(&e->consecutive_errors, 0);
+	mo_stat_add(&e->stats, MO_STAT_FOLIOS, s->pairs.nr);
+	mo_stat_add(&e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
+	mo_update_throughput(e, s->pairs.pages << PAGE_SHIFT, ns);
+	list_for_each_entry(dst, &s->pairs.dst, lru)
 		folio_set_content_copied(dst);
+}
+
+static void mo_sub_run(struct mo_sub *s)
+{
+	u64 start = ktime_get_ns();
+
+	s->ret = s->e->m->offload_copy(&s->pairs.dst, &s->pairs.src, s->pairs.nr);
+	mo_sub_done(s, ktime_get_ns() - start);
+}
+
+static void mo_sub_workfn(struct work_struct *work)
+{
+	mo_sub_run(container_of(work, struct mo_sub, work));
+}
+
+/* Run the @pending sub-batches concurrently; the caller runs the first. */
+static void mo_run_subs(struct mo_batch *b, unsigned long pending)
+{
+	unsigned long queued = pending & (pending - 1);
+	unsigned int i;
+
+	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
+		INIT_WORK(&b->sub[i].work, mo_sub_workfn);
+		queue_work(mo_wq, &b->sub[i].work);
+	}
+	mo_sub_run(&b->sub[__ffs(pending)]);
+	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS)
+		flush_work(&b->sub[i].work);
+}
+
+/*
+ * Weights among equal priorities: static, or in adaptive mode the measured
+ * throughput; a migrator not measured yet gets the best measured one, so it
+ * gets work and a measurement.
+ */
+static void mo_batch_weights(struct mo_batch *b)
+{
+	const struct mo_table *t = b->t;
+	long tp, best = 0;
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		b->weight[i] = t->slot[i].weight;
+	if (t->reason[b->reason].split != MO_SPLIT_ADAPTIVE)
+		return;
+	for (i = 0; i < t->nr; i++)
+		best = max(best, atomic_long_read(&t->slot[i].e->throughput));
+	if (!best)
+		return;
+	for (i = 0; i < t->nr; i++) {
+		tp = atomic_long_read(&t->slot[i].e->throughput);
+		b->weight[i] = clamp_t(long, tp ?: best, 1, UINT_MAX);
+	}
+}
+
+/*
+ * The highest-priority slot of @mask; among equal priorities, the one whose
+ * share of base pages, with @pages more, stays lowest relative to its weight.
+ */
+static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
+			    unsigned long pages)
+{
+	const struct mo_table *t = b->t;
+	unsigned int best = __ffs(mask), i = best;
+
+	for_each_set_bit_from(i, &mask, t->nr) {
+		if (t->slot[i].priority != t->slot[best].priority)
+			break;
+		if ((u64)(b->assigned[i] + pages) * b->weight[best] <
+		    (u64)(b->assigned[best] + pages) * b->weight[i])
+			best = i;
+	}
+	b->assigned[best] += pages;
+	return best;
+}
+
+/*
+ * Deal the folios of @from to the sub-batches of the slots that may take
+ * them; those none may take stay on @from.  On the first round a slot must
+ * be offered at least its minimum batch; later rounds re-route the folios of
+ * failed sub-batches to the remaining candidates.
+ */
+static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
+			       bool first)
+{
+	unsigned long offer[MO_MAX_MIGRATORS] = {};
+	const u16 *route = b->t->route[b->reason];
+	unsigned long usable = 0, pending = 0, mask;
+	struct folio *src, *src2, *dst, *dst2;
+	unsigned int i;
+
+	for (i = 0; i < b->t->nr; i++)
+		if (!(b->excluded & BIT(i)) && !READ_ONCE(b->t->slot[i].e->failed))
+			usable |= BIT(i);
+	if (first) {
+		list_for_each_entry(src, &from->src, lru) {
+			mask = route[folio_order(src)] & usable;
+			for_each_set_bit(i, &mask, b->t->nr)
+				offer[i] += folio_nr_pages(src);
+		}
+		for (i = 0; i < b->t->nr; i++)
+			if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
+				usable &= ~BIT(i);
+	}
+	memset(b->assigned, 0, sizeof(b->assigned));
+
+	for_each_pair_safe(src, src2, dst, dst2, from) {
+		mask = route[folio_order(src)] & usable;
+		if (!mask)
+			continue;
+		i = mo_pick(b, mask, folio_nr_pages(src));
+		from->nr--;
+		from->pages -= folio_nr_pages(src);
+		mo_pairs_add(&b->sub[i].pairs, src, dst);
+		pending |= BIT(i);
+	}
+	return pending;
+}
+
+/* Run, re-route what failed, and leave on @left what the CPU must copy. */
+static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
+			 struct mo_pairs *done)
+{
+	unsigned long pending = mo_assign(b, left, true);
+	struct mo_pairs failed;
+	unsigned int i;
+
+	mo_pairs_init(&failed);
+	while (pending) {
+		mo_run_subs(b, pending);
+		for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
+			if (b->sub[i].ret) {
+				b->excluded |= BIT(i);
+				mo_pairs_splice(&b->sub[i].pairs, &failed);
+			} else {
+				mo_pairs_splice(&b->sub[i].pairs, done);
+			}
+		}
+		pending = failed.nr ? mo_assign(b, &failed, false) : 0;
+	}
+	if (failed.nr) {
+		/* No candidate left: the CPU copies, marking what it copied. */
+		folios_mc_copy(&failed.dst, &failed.src, failed.nr);
+		mo_stat_add(&mo_global_stats, MO_STAT_FALLBACK, failed.nr);
+		mo_pairs_splice(&failed, done);
+	}
+}
+
+static unsigned long folio_list_pages(struct list_head *list)
+{
+	unsigned long pages = 0;
+	struct folio *folio;
+
+	list_for_each_entry(folio, list, lru)
+		pages += folio_nr_pages(folio);
+	return pages;
 }
 
 /**
@@ -89,21 +326,58 @@ static void mark_all_copied(struct list_head *dst_list)
  * @src_list: source folios, in the same order and of the same sizes
  * @nr: number of folios on each list
  *
- * Copies through the registered migrator, and on the CPU whatever it failed
- * to copy.  Every destination whose contents were copied is marked; the
- * move phase of migration copies the unmarked ones itself.
+ * Splits the batch among the migrators of the policy table, runs the
+ * sub-batches concurrently and copies on the CPU whatever they failed to
+ * copy.  Every destination whose contents were copied is marked; folios no
+ * migrator takes are left unmarked for the per-folio copy of the move
+ * phase.  The lists come back with the same pairs, possibly reordered.
+ *
+ * Context: process context, may sleep; called by migrate_pages_batch().
  */
 void migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 				struct list_head *src_list, unsigned int nr)
 {
-	int idx, ret;
+	struct mo_pairs left, done;
+	const struct mo_table *t;
+	struct mo_batch *b;
+	unsigned int i;
+	int idx;
+
+	mo_pairs_init(&left);
+	mo_pairs_init(&done);
+	list_splice_init(src_list, &left.src);
+	list_splice_init(dst_list, &left.dst);
+	left.nr = nr;
+	left.pages = folio_list_pages(&left.src);
+	mo_stat_add(&mo_global_stats, MO_STAT_BATCHES, 1);
 
 	idx = srcu_read_lock(&migrate_offload_srcu);
-	ret = static_call(migrate_offload_copy)(dst_list, src_list, nr);
-	srcu_read_unlock(&migrate_offload_srcu, idx);
+	t = srcu_dereference(mo_table, &migrate_offload_srcu);
+	if (!t->nr || left.pages < t->reason[reason].min_batch_pages)
+		goto out;
 
-	if (ret)
-		folios_mc_copy(dst_list, src_list, nr);
-	else
-		mark_all_copied(dst_list);
+	b = kzalloc(struct_size(b, sub, t->nr), GFP_NOWAIT | __GFP_NOWARN);
+	if (!b) {
+		folios_mc_copy(&left.dst, &left.src, left.nr);
+		mo_stat_add(&mo_global_stats, MO_STAT_FALLBACK, left.nr);
+		mo_pairs_splice(&left, &done);
+		goto out;
+	}
+	b->t = t;
+	b->reason = reason;
+	for (i = 0; i < t->nr; i++) {
+		mo_pairs_init(&b->sub[i].pairs);
+		b->sub[i].e = t->slot[i].e;
+	}
+	mo_batch_weights(b);
+	mo_batch_run(b, &left, &done);
+	kfree(b);
+out:
+	srcu_read_unlock(&migrate_offload_srcu, idx);
+	mo_stat_add(&mo_global_stats, MO_STAT_FOLIOS, done.nr);
+	mo_stat_add(&mo_global_stats, MO_STAT_BYTES, done.pages << PAGE_SHIFT);
+	mo_stat_add(&mo_global_stats, MO_STAT_CPU, left.nr);
+	mo_pairs_splice(&left, &done);
+	list_splice(&done.src, src_list);
+	list_splice(&done.dst, dst_list);
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Batch copy of migrating folios, offloaded to a registered migrator.
+ * Batch copy of migrating folios, offloaded to registered migrators.
  *
  * migrate_pages_batch() unmaps a batch of folios, flushes the TLB once and
- * then copies all eligible folios in one call: through the registered
- * migrator (a DMA engine driver, a multi-threaded CPU copier, ...) or, when
- * it fails, on the CPU with folios_mc_copy().  Each destination folio whose
- * contents were copied is marked, and the move phase skips the copy for it;
- * an unmarked folio is copied by the ordinary per-folio path, so a migrator
- * that fails never loses data.
+ * then copies all eligible folios in one call.  The batch is split among the
+ * registered migrators (DMA engine drivers, multi-threaded CPU copiers, ...)
+ * by migration reason, folio order, priority and weight, and the sub-batches
+ * run concurrently.  Whatever a migrator fails to copy goes to the next
+ * candidate and finally to the CPU (folios_mc_copy()).  Each destination
+ * folio whose contents were copied is marked and the move phase skips the
+ * copy for it; an unmarked folio is copied by the ordinary per-folio path,
+ * so a failing migrator never loses data.
  */
 #ifndef _LINUX_MIGRATE_COPY_OFFLOAD_H
 #define _LINUX_MIGRATE_COPY_OFFLOAD_H
@@ -21,15 +23,31 @@
 
 /**
  * struct migrator - a provider of batch folio copies for page migration
- * @name: unique name, shown to the administrator.
+ * @name: unique name; the directory name under
+ *	/sys/kernel/mm/migrate_offload/migrators/.
  * @offload_copy: copy the contents of each folio on @src (linked through
  *	folio->lru) to the folio at the same position on @dst; @cnt is the
  *	number of folios on each list.  Both lists hold folios of equal sizes
- *	pairwise.  May sleep.  Returns 0 when every folio was copied, or a
- *	negative errno, in which case the core copies the batch on the CPU.
+ *	pairwise.  May sleep; must not allocate memory that may enter direct
+ *	reclaim (it runs inside reclaim and compaction).  Returns 0 when every
+ *	folio was copied, or a negative errno: the core then copies the
+ *	sub-batch elsewhere.
  * @should_batch: optional; return false for a migration reason (enum
- *	migrate_reason) whose folios this migrator does not want.
- * @owner: the module providing the callbacks (THIS_MODULE).
+ *	migrate_reason) this migrator does not want.  Evaluated when the
+ *	policy table is rebuilt, not per batch.
+ * @owner: the module providing the callbacks (THIS_MODULE); it is pinned
+ *	while the migrator is registered.
+ * @priority: default priority; the highest-priority migrator that can take
+ *	a folio copies it.  The administrator may change it in sysfs.
+ * @reasons: capability: BIT(MR_*) of the migration reasons served; 0 = all.
+ * @orders: capability: BIT(order) of the folio orders copied; 0 = all.
+ * @min_batch_pages: default minimum number of base pages of a batch this
+ *	migrator can take; below it the batch stays with others or the CPU.
+ * @weight: default share among migrators of equal priority; 0 = 1.
+ *
+ * A migrator written for the single-migrator API (name, offload_copy,
+ * should_batch, owner) registers and works unchanged: priority 0, every
+ * reason its should_batch() accepts, every order.
  */
 struct migrator {
 	char name[MIGRATOR_NAME_LEN];
@@ -37,6 +55,11 @@ struct migrator {
 			    unsigned int cnt);
 	bool (*should_batch)(int reason);
 	struct module *owner;
+	int priority;
+	unsigned long reasons;
+	unsigned long orders;
+	unsigned int min_batch_pages;
+	unsigned int weight;
 };
 
 /*

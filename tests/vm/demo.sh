@@ -20,7 +20,7 @@ for kind in pages thp; do
 	done
 done
 say ""
-insmod /modules/mo_count.ko
+insmod /modules/mo_test.ko set=seed
 say "loaded test migrator: $(dmesg | sed -n 's/.*\(migrator .* registered\)/\1/p' | tail -n1)"
 for kind in pages thp; do
 	for how in move_pages mbind; do
@@ -28,5 +28,5 @@ for kind in pages thp; do
 	done
 done
 say ""
-say "mo_count copied $(param mo_count folios) folios ($(param mo_count pages) pages) in $(param mo_count calls) batches"
+say "mo_count copied $(param mo_test folios) folios ($(param mo_test pages) pages) in $(param mo_test calls) batches"
 echo "VMTEST ok demo"

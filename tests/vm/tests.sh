@@ -3,6 +3,8 @@
 . /tests/lib.sh
 
 PAGES=$((MB * 256))
+THPS=$((MB / 2))
+MO=/sys/kernel/mm/migrate_offload
 
 migrate_all() {
 	for kind in pages thp; do
@@ -12,45 +14,112 @@ migrate_all() {
 	done
 }
 
-# With mo_count loaded, every page migrated must have gone through it.
+# With the seed-API migrator loaded, every page must have gone through it.
 counted_migrate() {
 	kind=$1 how=$2
-	p0=$(param mo_count pages) f0=$(param mo_count folios)
+	p0=$(param mo_test pages) f0=$(param mo_test folios)
 	migrate_check $kind $how $MB || return 1
-	p=$(($(param mo_count pages) - p0)) f=$(($(param mo_count folios) - f0))
+	p=$(($(param mo_test pages) - p0)) f=$(($(param mo_test folios) - f0))
 	echo "mo_count copied $f folios, $p pages"
 	expect_eq "pages copied by mo_count" $p $PAGES || return 1
 	if [ $kind = thp ]; then
-		expect_eq "THP folios copied by mo_count" $f $((MB / 2))
+		expect_eq "THP folios copied by mo_count" $f $THPS
 	else
 		expect_eq "folios copied by mo_count" $f $PAGES
 	fi
 }
 
+# Every batch fails: the CPU copies, and after max_failures consecutive
+# failures the migrator is taken out until sysfs puts it back.
 fallback_migrate() {
-	c0=$(param mo_count calls) p0=$(param mo_count pages)
-	echo 1 > /sys/module/mo_count/parameters/fail
+	c0=$(param mo_test calls) p0=$(param mo_test pages)
+	fb0=$(cat $MO/migrators/mo_count/stats/fallback_folios)
+	echo 1 > /sys/module/mo_test/parameters/fail
 	migrate_check $1 $2 $MB; rc=$?
-	echo 0 > /sys/module/mo_count/parameters/fail
+	echo 0 > /sys/module/mo_test/parameters/fail
 	[ $rc = 0 ] || return 1
-	c=$(($(param mo_count calls) - c0))
-	echo "mo_count failed $c batches"
-	[ $c -gt 0 ] || { echo "mo_count was never called"; return 1; }
-	expect_eq "pages copied by mo_count" $(($(param mo_count pages) - p0)) 0
+	expect_eq "calls before taken out" $(($(param mo_test calls) - c0)) \
+		$(cat $MO/max_failures) || return 1
+	expect_eq "healthy" $(cat $MO/migrators/mo_count/healthy) 0 || return 1
+	fb=$(($(cat $MO/migrators/mo_count/stats/fallback_folios) - fb0))
+	[ $fb -gt 0 ] || { echo "no fallback folios counted"; return 1; }
+	expect_eq "pages copied by mo_count" $(($(param mo_test pages) - p0)) 0 || return 1
+	echo 1 > $MO/migrators/mo_count/healthy
+	expect_eq "healthy after reset" $(cat $MO/migrators/mo_count/healthy) 1
+}
+
+stat() { cat $MO/migrators/$1/stats/$2; }
+
+# split KIND HOW A_PAGES B_PAGES CPU_FOLIOS: migrate, then check the pages
+# each fake copied ("about:N": N within 5 %, "+": some) and the folios left to
+# the per-folio copy.
+split() {
+	a0=$(stat fake_a bytes) b0=$(stat fake_b bytes) c0=$(cat $MO/stats/cpu_folios)
+	migrate_check $1 $2 $MB || return 1
+	a=$((($(stat fake_a bytes) - a0) / 4096)) b=$((($(stat fake_b bytes) - b0) / 4096))
+	c=$(($(cat $MO/stats/cpu_folios) - c0))
+	echo "fake_a $a pages, fake_b $b pages, $c folios left to the CPU"
+	within "fake_a pages" $a $3 && within "fake_b pages" $b $4 &&
+		expect_eq "folios left to the CPU" $c $5
+}
+
+within() {
+	case "$3" in
+	about:*) want=${3#about:}; d=$(($2 - want)); [ $d -lt 0 ] && d=$((-d))
+	    [ $((d * 20)) -le $want ] || { echo "$1: got $2, want about $want"; return 1; } ;;
+	+) [ $2 -gt 0 ] || { echo "$1: got 0, want some"; return 1; } ;;
+	*) expect_eq "$1" $2 $3 ;;
+	esac
+}
+
+# A bad write fails with EINVAL and changes nothing.
+bad_write() {
+	before=$(cat $1)
+	if echo "$2" > $1 2>/dev/null; then echo "'$2' > $1 accepted"; return 1; fi
+	expect_eq "$1 after bad write" "$(cat $1)" "$before"
 }
 
 t no_migrator.migrate migrate_all
 
-insmod /modules/mo_count.ko
-t mo_count.registered sh -c "dmesg | grep -q \"migrator mo_count registered\""
+insmod /modules/mo_test.ko set=seed
+t seed.registered sh -c "dmesg | grep -q 'migrator mo_count registered'"
+t seed.sysfs_dir test -d $MO/migrators/mo_count/stats
 for kind in pages thp; do
 	for how in move_pages mbind; do
-		t mo_count.$kind.$how counted_migrate $kind $how
-		t mo_count.fallback.$kind.$how fallback_migrate $kind $how
+		t seed.$kind.$how counted_migrate $kind $how
+		t seed.fallback.$kind.$how fallback_migrate $kind $how
 	done
 done
-# The registry holds a reference on a registered migrator's module.
-t mo_count.rmmod_refused_while_registered sh -c '! rmmod mo_count 2>/dev/null'
-t mo_count.stop sh -c 'echo 0 > /sys/module/mo_count/parameters/registered'
-t mo_count.rmmod rmmod mo_count
+t seed.rmmod_refused_while_registered sh -c '! rmmod mo_test 2>/dev/null'
+t seed.stop sh -c 'echo 0 > /sys/module/mo_test/parameters/registered'
+t seed.sysfs_dir_removed test ! -e $MO/migrators/mo_count
+t seed.rmmod rmmod mo_test
 t after_rmmod.migrate migrate_all
+
+A=$MO/migrators/fake_a B=$MO/migrators/fake_b
+insmod /modules/mo_test.ko set=pair
+t pair.defaults sh -c "[ \"\$(cat $B/orders)\" = 0 ] && [ \"\$(cat $B/reasons)\" = 'syscall_or_cpuset mempolicy_mbind' ]"
+# fake_a (priority 20) takes everything, fake_b (10) nothing.
+t pair.priority split pages move_pages $PAGES 0 0
+t pair.orders_by_size sh -c "echo 2M > $A/orders && [ \"\$(cat $A/orders)\" = 9 ]"
+t pair.split.pages.move_pages split pages move_pages 0 $PAGES 0
+t pair.split.thp.move_pages split thp move_pages $PAGES 0 0
+t pair.split.thp.mbind split thp mbind $PAGES 0 0
+t pair.reasons sh -c "echo syscall_or_cpuset > $B/reasons"
+t pair.split.pages.mbind_to_cpu split pages mbind 0 0 $PAGES
+t pair.bad.orders_outside_cap bad_write $B/orders 9
+t pair.bad.reason_name bad_write $B/reasons bogus
+t pair.bad.weight_zero bad_write $A/weight 0
+t pair.bad.priority bad_write $A/priority 1x
+t pair.bad.split bad_write $MO/reasons/syscall_or_cpuset/split fastest
+t pair.equal_priority sh -c "echo 0 9 > $A/orders && echo 10 > $A/priority && echo 3 > $A/weight"
+t pair.weights_3_to_1 split pages move_pages about:$((PAGES * 3 / 4)) about:$((PAGES / 4)) 0
+t pair.adaptive sh -c "echo adaptive > $MO/reasons/syscall_or_cpuset/split"
+t pair.adaptive.migrate split pages move_pages + + 0
+t pair.disable_b sh -c "echo 0 > $B/enabled"
+t pair.disabled_b_gets_nothing split pages move_pages $PAGES 0 0
+t pair.global_off sh -c "echo 0 > $MO/enabled"
+t pair.global_off.migrate split pages move_pages 0 0 0
+echo 1 > $MO/enabled
+t pair.stop sh -c 'echo 0 > /sys/module/mo_test/parameters/registered && rmmod mo_test'
+t pair.after_rmmod.migrate migrate_all

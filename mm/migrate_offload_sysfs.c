@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/mm/migrate_offload/: the administrator's view and tuning of
+ * migration copy offload.  See
+ * Documentation/ABI/testing/sysfs-kernel-mm-migrate_offload.
+ *
+ *	enabled, max_failures, stats/
+ *	migrators/<name>/{priority,enabled,reasons,orders,weight,
+ *			  min_batch_pages,healthy,capable_reasons,
+ *			  capable_orders,stats/}
+ *	reasons/<reason>/{min_batch_pages,split}
+ *
+ * Every store() parses first and changes nothing on bad input (-EINVAL);
+ * a store() on a migrator being unregistered gets -ENODEV.
+ */
+#include <linux/kobject.h>
+#include <linux/kstrtox.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "migrate_offload.h"
+
+static struct kobject *mo_root_kobj, *mo_migrators_kobj;
+static struct kobject *mo_reason_kobjs[MR_TYPES];
+
+static const char * const mo_split_names[] = {
+	[MO_SPLIT_WEIGHT] = "weight",
+	[MO_SPLIT_ADAPTIVE] = "adaptive",
+};
+
+static int mo_reason_index(const char *name, size_t len)
+{
+	int r;
+
+	for (r = 0; r < MR_TYPES; r++)
+		if (strlen(migrate_reason_names[r]) == len &&
+		    !strncmp(migrate_reason_names[r], name, len))
+			return r;
+	return -EINVAL;
+}
+
+/* Folio order of a token: an order ("9") or a folio size ("2M", "4096"). */
+static int mo_order_index(const char *tok)
+{
+	unsigned long long size;
+	char *end;
+
+	if (!strpbrk(tok, "kKmMgG")) {
+		unsigned int order;
+
+		if (kstrtouint(tok, 0, &order))
+			return -EINVAL;
+		if (order < MO_NR_ORDERS)
+			return order;
+		size = order;
+	} else {
+		size = memparse(tok, &end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (size < PAGE_SIZE || !is_power_of_2(size) ||
+	    ilog2(size) - PAGE_SHIFT >= MO_NR_ORDERS)
+		return -EINVAL;
+	return ilog2(size) - PAGE_SHIFT;
+}
+
+/*
+ * Parse a set written as names or numbers separated by blanks or commas
+ * ("all" = @cap); it must be a non-empty subset of @cap.
+ */
+static int mo_parse_set(const char *buf, unsigned long cap, unsigned long *out,
+			int (*index)(const char *tok))
+{
+	char *copy, *cur, *tok;
+	unsigned long set = 0;
+	int i, ret = 0;
+
+	copy = kstrdup(buf, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	cur = copy;
+	while ((tok = strsep(&cur, " \t\n,"))) {
+		if (!*tok)
+			continue;
+		i = strcmp(tok, "all") ? index(tok) : -ENOENT;
+		if (i == -ENOENT) {
+			set |= cap;
+			continue;
+		}
+		if (i < 0) {
+			ret = -EINVAL;
+			break;
+		}
+		set |= BIT(i);
+	}
+	kfree(copy);
+	if (!ret && (!set || (set & ~cap)))
+		ret = -EINVAL;
+	if (!ret)
+		*out = set;
+	return ret;
+}
+
+static int mo_reason_token(const char *tok)
+{
+	return mo_reason_index(tok, strlen(tok));
+}
+
+/**
+ * mo_parse_reasons - parse a set of migration reasons
+ * @buf: reason names of migrate_reason_names[], or "all"
+ * @cap: the reasons allowed
+ * @out: the set, as BIT(MR_*), written only on success
+ *
+ * Return: 0, -EINVAL for an unknown name or a set empty or outside @cap,
+ * or -ENOMEM.
+ */
+int mo_parse_reasons(const char *buf, unsigned long cap, unsigned long *out)
+{
+	return mo_parse_set(buf, cap, out, mo_reason_token);
+}
+
+/**
+ * mo_parse_orders - parse a set of folio orders
+ * @buf: orders ("0 9"), folio sizes ("4K 2M"), or "all"
+ * @cap: the orders allowed
+ * @out: the set, as BIT(order), written only on success
+ *
+ * Return: 0, -EINVAL for a bad order or size or a set empty or outside
+ * @cap, or -ENOMEM.
+ */
+int mo_parse_orders(const char *buf, unsigned long cap, unsigned long *out)
+{
+	return mo_parse_set(buf, cap, out, mo_order_index);
+}
+
+static ssize_t mo_show_reasons(char *buf, unsigned long set)
+{
+	int r, len = 0;
+
+	for_each_set_bit(r, &set, MR_TYPES)
+		len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
+				     migrate_reason_names[r]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+static ssize_t mo_show_orders(char *buf, unsigned long set)
+{
+	int o, len = 0;
+
+	for_each_set_bit(o, &set, MO_NR_ORDERS)
+		len += sysfs_emit_at(buf, len, "%s%d", len ? " " : "", o);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/* migrators/<name>/ */
+
+static struct mo_entry *kobj_to_entry(struct kobject *kobj)
+{
+	return container_of(kobj, struct mo_entry, kobj);
+}
+
+#define MO_PARAM_SHOW(_name, _fmt)					\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, _fmt "\n",				\
+			  data_race(kobj_to_entry(kobj)->params._name));	\
+}
+
+MO_PARAM_SHOW(priority, "%d")
+MO_PARAM_SHOW(enabled, "%d")
+MO_PARAM_SHOW(weight, "%u")
+MO_PARAM_SHOW(min_batch_pages, "%u")
+
+static ssize_t priority_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	int val, ret = kstrtoint(buf, 0, &val);
+
+	if (!ret)
+		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_PRIORITY, val);
+	return ret ?: count;
+}
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	bool val;
+	int ret = kstrtobool(buf, &val);
+
+	if (!ret)
+		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_ENABLED, val);
+	return ret ?: count;
+}
+
+static ssize_t weight_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	unsigned int val;
+	int ret = kstrtouint(buf, 0, &val);
+
+	if (!ret)
+		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_WEIGHT, val);
+	return ret ?: count;
+}
+
+static ssize_t min_batch_pages_store(struct kobject *kobj,
+				     struct kobj_attribute *attr,
+				     const char *buf, size_t count)
+{
+	unsigned int val;
+	int ret = kstrtouint(buf, 0, &val);
+
+	if (!ret)
+		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_MIN_BATCH, val);
+	return ret ?: count;
+}
+
+static ssize_t reasons_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return mo_show_reasons(buf, data_race(kobj_to_entry(kobj)->params.reasons));
+}
+
+static ssize_t reasons_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct mo_entry *e = kobj_to_entry(kobj);
+	unsigned long set;
+	int ret = mo_parse_reasons(buf, e->cap_reasons, &set);
+
+	if (!ret)
+		ret = mo_entry_set(e, MO_PARAM_REASONS, set);
+	return ret ?: count;
+}
+
+static ssize_t orders_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return mo_show_orders(buf, data_race(kobj_to_entry(kobj)->params.orders));
+}
+
+static ssize_t orders_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct mo_entry *e = kobj_to_entry(kobj);
+	unsigned long set;
+	int ret = mo_parse_orders(buf, e->cap_orders, &set);
+
+	if (!ret)
+		ret = mo_entry_set(e, MO_PARAM_ORDERS, set);
+	return ret ?: count;
+}
+
+static ssize_t capable_reasons_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return mo_show_reasons(buf, kobj_to_entry(kobj)->cap_reasons);
+}
+
+static ssize_t capable_orders_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return mo_show_orders(buf, kobj_to_entry(kobj)->cap_orders);
+}
+
+static ssize_t healthy_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", !READ_ONCE(kobj_to_entry(kobj)->failed));
+}
+
+/* Only "1" is accepted: it puts a migrator taken out by errors back. */
+static ssize_t healthy_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	bool val;
+	int ret = kstrtobool(buf, &val);
+
+	if (!ret)
+		ret = val ? mo_reset_health(kobj_to_entry(kobj)) : -EINVAL;
+	return ret ?: count;
+}
+
+static struct kobj_attribute mo_priority_attr = __ATTR_RW(priority);
+static struct kobj_attribute mo_enabled_attr = __ATTR_RW(enabled);
+static struct kobj_attribute mo_weight_attr = __ATTR_RW(weight);
+static struct kobj_attribute mo_min_batch_attr = __ATTR_RW(min_batch_pages);
+static struct kobj_attribute mo_reasons_attr = __ATTR_RW(reasons);
+static struct kobj_attribute mo_orders_attr = __ATTR_RW(orders);
+static struct kobj_attribute mo_cap_reasons_attr = __ATTR_RO(capable_reasons);
+static struct kobj_attribute mo_cap_orders_attr = __ATTR_RO(capable_orders);
+static struct kobj_attribute mo_healthy_attr = __ATTR_RW(healthy);
+
+static struct attribute *mo_entry_attrs[] = {
+	&mo_priority_attr.attr,
+	&mo_enabled_attr.attr,
+	&mo_weight_attr.attr,
+	&mo_min_batch_attr.attr,
+	&mo_reasons_attr.attr,
+	&mo_orders_attr.attr,
+	&mo_cap_reasons_attr.attr,
+	&mo_cap_orders_attr.attr,
+	&mo_healthy_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group mo_entry_group = {
+	.attrs = mo_entry_attrs,
+};
+
+/* stats/ of a migrator, and the global stats/ */
+
+struct mo_stat_attr {
+	struct kobj_attribute attr;
+	enum mo_stat stat;
+};
+
+static ssize_t mo_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	enum mo_stat i = container_of(attr, struct mo_stat_attr, attr)->stat;
+	struct mo_stats *s = kobj == mo_root_kobj ? &mo_global_stats :
+			     &kobj_to_entry(kobj)->stats;
+
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&s->v[i]));
+}
+
+#define MO_STAT_ATTR(_name, _stat)					\
+	static struct mo_stat_attr mo_stat_##_name = {			\
+		.attr = __ATTR(_name, 0444, mo_stat_show, NULL),	\
+		.stat = _stat,						\
+	}
+
+MO_STAT_ATTR(batches, MO_STAT_BATCHES);
+MO_STAT_ATTR(folios, MO_STAT_FOLIOS);
+MO_STAT_ATTR(bytes, MO_STAT_BYTES);
+MO_STAT_ATTR(errors, MO_STAT_ERRORS);
+MO_STAT_ATTR(fallback_folios, MO_STAT_FALLBACK);
+MO_STAT_ATTR(busy_ns, MO_STAT_BUSY_NS);
+MO_STAT_ATTR(cpu_folios, MO_STAT_CPU);
+
+static ssize_t throughput_show(struct kobject *kobj, struct kobj_attribute *attr,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&kobj_to_entry(kobj)->throughput));
+}
+
+static struct kobj_attribute mo_throughput_attr = __ATTR_RO(throughput);
+
+static struct attribute *mo_entry_stats_attrs[] = {
+	&mo_stat_batches.attr.attr,
+	&mo_stat_folios.attr.attr,
+	&mo_stat_bytes.attr.attr,
+	&mo_stat_errors.attr.attr,
+	&mo_stat_fallback_folios.attr.attr,
+	&mo_stat_busy_ns.attr.attr,
+	&mo_throughput_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group mo_entry_stats_group = {
+	.name = "stats",
+	.attrs = mo_entry_stats_attrs,
+};
+
+static const struct attribute_group *mo_entry_groups[] = {
+	&mo_entry_group,
+	&mo_entry_stats_group,
+	NULL,
+};
+
+static void mo_entry_release(struct kobject *kobj)
+{
+	kfree(kobj_to_entry(kobj));
+}
+
+const struct kobj_type mo_entry_ktype = {
+	.release = mo_entry_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = mo_entry_groups,
+};
+
+/**
+ * mo_sysfs_add_entry - create migrators/<name>/
+ * @e: the newly registered migrator's entry
+ *
+ * Context: mo_register_lock held, mo_lock not held.
+ * Return: 0 or a negative errno from kobject_add().
+ */
+int mo_sysfs_add_entry(struct mo_entry *e)
+{
+	if (!mo_migrators_kobj)
+		return -ENODEV;
+	return kobject_add(&e->kobj, mo_migrators_kobj, "%s", e->m->name);
+}
+
+/**
+ * mo_sysfs_del_entry - remove migrators/<name>/
+ * @e: the unregistered migrator's entry
+ *
+ * Waits for store() methods in flight, which take mo_lock.
+ * Context: mo_lock not held.
+ */
+void mo_sysfs_del_entry(struct mo_entry *e)
+{
+	if (e->kobj.state_in_sysfs)
+		kobject_del(&e->kobj);
+}
+
+/* reasons/<reason>/ */
+
+static int kobj_to_reason(struct kobject *kobj)
+{
+	int r;
+
+	for (r = 0; r < MR_TYPES; r++)
+		if (mo_reason_kobjs[r] == kobj)
+			return r;
+	return -EINVAL;
+}
+
+static ssize_t reason_min_batch_pages_show(struct kobject *kobj,
+					   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  data_race(mo_reasons[kobj_to_reason(kobj)].min_batch_pages));
+}
+
+static ssize_t reason_min_batch_pages_store(struct kobject *kobj,
+					    struct kobj_attribute *attr,
+					    const char *buf, size_t count)
+{
+	int r = kobj_to_reason(kobj);
+	struct mo_reason_policy p;
+	unsigned int val;
+	int ret = kstrtouint(buf, 0, &val);
+
+	if (ret)
+		return ret;
+	mutex_lock(&mo_lock);
+	p = mo_reasons[r];
+	mutex_unlock(&mo_lock);
+	p.min_batch_pages = val;
+	return mo_set_reason_policy(r, &p) ?: count;
+}
+
+static ssize_t split_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  mo_split_names[data_race(mo_reasons[kobj_to_reason(kobj)].split)]);
+}
+
+static ssize_t split_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	int r = kobj_to_reason(kobj);
+	int split = sysfs_match_string(mo_split_names, buf);
+	struct mo_reason_policy p;
+
+	if (split < 0)
+		return -EINVAL;
+	mutex_lock(&mo_lock);
+	p = mo_reasons[r];
+	mutex_unlock(&mo_lock);
+	p.split = split;
+	return mo_set_reason_policy(r, &p) ?: count;
+}
+
+static struct kobj_attribute mo_reason_min_batch_attr =
+	__ATTR(min_batch_pages, 0644, reason_min_batch_pages_show,
+	       reason_min_batch_pages_store);
+static struct kobj_attribute mo_split_attr = __ATTR_RW(split);
+
+static struct attribute *mo_reason_attrs[] = {
+	&mo_reason_min_batch_attr.attr,
+	&mo_split_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group mo_reason_group = {
+	.attrs = mo_reason_attrs,
+};
+
+/* The top directory */
+
+static ssize_t global_enabled_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", data_race(mo_enabled));
+}
+
+static ssize_t global_enabled_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	bool val;
+	int ret = kstrtobool(buf, &val);
+
+	return ret ?: mo_set_enabled(val) ?: count;
+}
+
+static ssize_t max_failures_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mo_max_failures));
+}
+
+static ssize_t max_failures_store(struct kobject *kobj,
+				  struct kobj_attribute *attr,
+				  const char *buf, size_t count)
+{
+	unsigned int val;
+	int ret = kstrtouint(buf, 0, &val);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(mo_max_failures, val);
+	return count;
+}
+
+static struct kobj_attribute mo_global_enabled_attr =
+	__ATTR(enabled, 0644, global_enabled_show, global_enabled_store);
+static struct kobj_attribute mo_max_failures_attr = __ATTR_RW(max_failures);
+
+static struct attribute *mo_root_attrs[] = {
+	&mo_global_enabled_attr.attr,
+	&mo_max_failures_attr.attr,
+	NULL,
+};
+
+static struct attribute *mo_root_stats_attrs[] = {
+	&mo_stat_batches.attr.attr,
+	&mo_stat_folios.attr.attr,
+	&mo_stat_bytes.attr.attr,
+	&mo_stat_fallback_folios.attr.attr,
+	&mo_stat_cpu_folios.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group mo_root_group = {
+	.attrs = mo_root_attrs,
+};
+
+static const struct attribute_group mo_root_stats_group = {
+	.name = "stats",
+	.attrs = mo_root_stats_attrs,
+};
+
+static const struct attribute_group *mo_root_groups[] = {
+	&mo_root_group,
+	&mo_root_stats_group,
+	NULL,
+};
+
+/**
+ * mo_sysfs_init - create /sys/kernel/mm/migrate_offload/
+ *
+ * Return: 0 or -ENOMEM.  Migration copy offload works without sysfs; on
+ * error, what was created stays (and is never written to by anyone).
+ */
+int __init mo_sysfs_init(void)
+{
+	struct kobject *reasons;
+	int r;
+
+	mo_root_kobj = kobject_create_and_add("migrate_offload", mm_kobj);
+	if (!mo_root_kobj || sysfs_create_groups(mo_root_kobj, mo_root_groups))
+		goto err;
+	reasons = kobject_create_and_add("reasons", mo_root_kobj);
+	if (!reasons)
+		goto err;
+	for (r = 0; r < MR_TYPES; r++) {
+		mo_reason_kobjs[r] = kobject_create_and_add(migrate_reason_names[r],
+							    reasons);
+		if (!mo_reason_kobjs[r] ||
+		    sysfs_create_group(mo_reason_kobjs[r], &mo_reason_group))
+			goto err;
+	}
+	mo_migrators_kobj = kobject_create_and_add("migrators", mo_root_kobj);
+	if (mo_migrators_kobj)
+		return 0;
+err:
+	pr_err("migrate_offload: cannot create /sys/kernel/mm/migrate_offload\n");
+	return -ENOMEM;
+}
