@@ -156,7 +156,7 @@ void mo_entry_failed(struct mo_entry *e)
 	WRITE_ONCE(e->failed, true);
 	pr_warn("migrate_offload: migrator %s taken out after %d consecutive failures\n",
 		e->m->name, atomic_read(&e->consecutive_errors));
-	schedule_work(&mo_rebuild_work);
+	queue_work(mo_wq, &mo_rebuild_work);
 }
 
 static bool mo_params_valid(const struct mo_entry *e, const struct mo_params *p)

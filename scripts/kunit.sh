@@ -26,5 +26,8 @@ if [ ! -s "$out/results.json" ]; then
 	echo "not ok - kunit: no results (build or boot failed, log: $out/kunit.log)"
 	exit 1
 fi
+# Measurements the suites print with kunit_info(), as TAP comments.
+grep -E '^ *# [a-z0-9_]+: ' "$out/test.log" 2>/dev/null |
+	grep -vE 'EXPECTATION|ASSERTION|Subtest|pass:' | sed 's/^ */# /' || true
 python3 "$TOP/scripts/tap.py" kunit "$out/results.json"
 exit $rc

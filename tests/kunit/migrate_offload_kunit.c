@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of page migration copy offload: the CPU batch copy, the
- * content-copied marker and the migrator registry, on real folios.
+ * KUnit tests of page migration copy offload: the CPU batch copy and the
+ * content-copied marker, the registry of migrators, the arbitration of a
+ * batch among them (split, fallback, concurrency, health), unregistration
+ * with a batch in flight, and the sysfs parsers.  Fake migrators in the
+ * style of drivers/clk/clk_test.c copy, fail, sleep or block on request;
+ * every batch is made of real folios whose contents are checked.
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/migrate.h>
 #include <linux/migrate_copy_offload.h>
 #include <linux/mm.h>
 
@@ -75,56 +83,82 @@ static void test_batch_free(void *data)
 	free_folio_list(&b->dst);
 }
 
-/* @nr pairs of order-@order folios; sources filled, destinations zeroed. */
-static struct test_batch *test_batch_alloc(struct kunit *test,
-					   unsigned int nr, unsigned int order)
+/*
+ * A batch of @n[i] pairs of order-@orders[i] folios for each i, in that
+ * order; sources hold a pattern per folio (the folio's index in the batch),
+ * destinations are zeroed.  Folio i of the batch is identified by
+ * ->index = i on both sides, so a reordered batch can still be checked.
+ */
+static struct test_batch *test_batch_alloc_mixed(struct kunit *test,
+		const unsigned int *orders, const unsigned int *n, int kinds)
 {
 	struct test_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-	unsigned int i;
+	unsigned int i, k;
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	INIT_LIST_HEAD(&b->src);
 	INIT_LIST_HEAD(&b->dst);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_batch_free, b));
-	for (i = 0; i < nr; i++) {
-		struct folio *src = folio_alloc(GFP_KERNEL, order);
-		struct folio *dst = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
+	for (k = 0; k < kinds; k++) {
+		for (i = 0; i < n[k]; i++) {
+			struct folio *src = folio_alloc(GFP_KERNEL, orders[k]);
+			struct folio *dst = folio_alloc(GFP_KERNEL | __GFP_ZERO, orders[k]);
 
-		if (src)
-			list_add_tail(&src->lru, &b->src);
-		if (dst)
-			list_add_tail(&dst->lru, &b->dst);
-		KUNIT_ASSERT_NOT_NULL(test, src);
-		KUNIT_ASSERT_NOT_NULL(test, dst);
-		fill_folio(src, i);
-		b->nr++;
+			if (src)
+				list_add_tail(&src->lru, &b->src);
+			if (dst)
+				list_add_tail(&dst->lru, &b->dst);
+			KUNIT_ASSERT_NOT_NULL(test, src);
+			KUNIT_ASSERT_NOT_NULL(test, dst);
+			src->index = dst->index = b->nr;
+			fill_folio(src, b->nr);
+			b->nr++;
+		}
 	}
 	return b;
 }
 
-static unsigned int batch_copied(struct test_batch *b)
+static struct test_batch *test_batch_alloc(struct kunit *test,
+					   unsigned int nr, unsigned int order)
 {
+	return test_batch_alloc_mixed(test, &order, &nr, 1);
+}
+
+/* Pages of destinations left unmarked: those left to the per-folio copy. */
+static unsigned long batch_unmarked_pages(struct test_batch *b)
+{
+	unsigned long n = 0;
 	struct folio *dst;
-	unsigned int n = 0;
 
 	list_for_each_entry(dst, &b->dst, lru)
-		n += folio_test_content_copied(dst);
+		if (!folio_test_content_copied(dst))
+			n += folio_nr_pages(dst);
 	return n;
 }
 
+/* Every pair still paired, every destination marked and holding its data. */
 static void expect_batch_copied(struct kunit *test, struct test_batch *b)
 {
-	struct folio *dst;
-	unsigned int i = 0;
+	struct folio *src, *dst;
+	unsigned int n = 0;
 
-	list_for_each_entry(dst, &b->dst, lru) {
+	dst = list_first_entry(&b->dst, struct folio, lru);
+	list_for_each_entry(src, &b->src, lru) {
+		KUNIT_EXPECT_EQ(test, src->index, dst->index);
 		KUNIT_EXPECT_TRUE_MSG(test, folio_test_content_copied(dst),
-				      "folio %u not marked", i);
-		KUNIT_EXPECT_EQ_MSG(test, folio_bad_pages(dst, i), 0,
-				    "folio %u has wrong contents", i);
-		i++;
+				      "folio %lu not marked", dst->index);
+		KUNIT_EXPECT_EQ_MSG(test, folio_bad_pages(dst, dst->index), 0,
+				    "folio %lu has wrong contents", dst->index);
+		dst = list_next_entry(dst, lru);
+		n++;
 	}
-	KUNIT_EXPECT_EQ(test, i, b->nr);
+	KUNIT_EXPECT_EQ(test, n, b->nr);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&b->dst), b->nr);
+}
+
+static void copy_batch(int reason, struct test_batch *b)
+{
+	migrate_offload_copy_batch(reason, &b->dst, &b->src, b->nr);
 }
 
 static const unsigned int test_orders[] = { 0, 4, 9 };
@@ -135,6 +169,8 @@ static void order_to_desc(const unsigned int *order, char *desc)
 }
 
 KUNIT_ARRAY_PARAM(test_order, test_orders, order_to_desc);
+
+/* folios_mc_copy() */
 
 static void folios_mc_copy_copies_and_marks(struct kunit *test)
 {
@@ -155,7 +191,7 @@ static void folios_mc_copy_rejects_length_mismatch(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, extra);
 	list_add_tail(&extra->lru, &b->src);
 	KUNIT_EXPECT_EQ(test, folios_mc_copy(&b->dst, &b->src, 2), -EINVAL);
-	KUNIT_EXPECT_EQ(test, batch_copied(b), 0);
+	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
 }
 
 static void folios_mc_copy_skips_marked(struct kunit *test)
@@ -170,130 +206,6 @@ static void folios_mc_copy_skips_marked(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, folio_bad_pages(list_next_entry(first, lru), 1), 0);
 }
 
-/* Fake migrators: count calls and folios, copy or fail on request. */
-static atomic_t fake_calls, fake_folios;
-static int fake_ret;
-
-static int fake_copy(struct list_head *dst, struct list_head *src,
-		     unsigned int cnt)
-{
-	struct folio *s, *d;
-
-	atomic_inc(&fake_calls);
-	if (fake_ret)
-		return fake_ret;
-	d = list_first_entry(dst, struct folio, lru);
-	list_for_each_entry(s, src, lru) {
-		folio_copy(d, s);
-		atomic_inc(&fake_folios);
-		d = list_next_entry(d, lru);
-	}
-	return 0;
-}
-
-static bool fake_only_demotion(int reason)
-{
-	return reason == MR_DEMOTION;
-}
-
-static struct migrator fake_a = {
-	.name = "fake_a",
-	.offload_copy = fake_copy,
-};
-
-static struct migrator fake_b = {
-	.name = "fake_b",
-	.offload_copy = fake_copy,
-	.should_batch = fake_only_demotion,
-};
-
-static int registry_test_init(struct kunit *test)
-{
-	atomic_set(&fake_calls, 0);
-	atomic_set(&fake_folios, 0);
-	fake_ret = 0;
-	return 0;
-}
-
-static void registry_test_exit(struct kunit *test)
-{
-	migrate_offload_stop(&fake_a);
-	migrate_offload_stop(&fake_b);
-}
-
-static void registry_rejects_invalid(struct kunit *test)
-{
-	struct migrator noname = { .offload_copy = fake_copy };
-	struct migrator nocopy = { .name = "nocopy" };
-	struct migrator longname = { .offload_copy = fake_copy };
-
-	memset(longname.name, 'x', sizeof(longname.name));
-	KUNIT_EXPECT_EQ(test, migrate_offload_start(NULL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, migrate_offload_start(&noname), -EINVAL);
-	KUNIT_EXPECT_EQ(test, migrate_offload_start(&nocopy), -EINVAL);
-	KUNIT_EXPECT_EQ(test, migrate_offload_start(&longname), -EINVAL);
-	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
-}
-
-static void registry_one_at_a_time(struct kunit *test)
-{
-	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_a), 0);
-	KUNIT_EXPECT_TRUE(test, migrate_offload_active());
-	KUNIT_EXPECT_EQ(test, migrate_offload_start(&fake_b), -EBUSY);
-	KUNIT_EXPECT_EQ(test, migrate_offload_start(&fake_a), -EBUSY);
-	KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fake_b), -ENOENT);
-	KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fake_a), 0);
-	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
-	KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fake_a), -ENOENT);
-	KUNIT_EXPECT_EQ(test, migrate_offload_start(&fake_b), 0);
-}
-
-static void registry_should_batch_honoured(struct kunit *test)
-{
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_b), 0);
-	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_DEMOTION));
-	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
-	KUNIT_ASSERT_EQ(test, migrate_offload_stop(&fake_b), 0);
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_a), 0);
-	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_SYSCALL));
-}
-
-static void copy_batch_through_migrator(struct kunit *test)
-{
-	unsigned int order = *(const unsigned int *)test->param_value;
-	struct test_batch *b = test_batch_alloc(test, 4, order);
-
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_a), 0);
-	migrate_offload_copy_batch(MR_SYSCALL, &b->dst, &b->src, b->nr);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_calls), 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_folios), 4);
-	expect_batch_copied(test, b);
-}
-
-static void copy_batch_falls_back_to_cpu(struct kunit *test)
-{
-	unsigned int order = *(const unsigned int *)test->param_value;
-	struct test_batch *b = test_batch_alloc(test, 4, order);
-
-	fake_ret = -EIO;
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_a), 0);
-	migrate_offload_copy_batch(MR_SYSCALL, &b->dst, &b->src, b->nr);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_calls), 1);
-	expect_batch_copied(test, b);
-}
-
-static void stopped_migrator_never_called(struct kunit *test)
-{
-	struct test_batch *b = test_batch_alloc(test, 2, 0);
-
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_a), 0);
-	KUNIT_ASSERT_EQ(test, migrate_offload_stop(&fake_a), 0);
-	migrate_offload_copy_batch(MR_SYSCALL, &b->dst, &b->src, b->nr);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_calls), 0);
-	expect_batch_copied(test, b);
-}
-
 static struct kunit_case folios_mc_copy_cases[] = {
 	KUNIT_CASE_PARAM(folios_mc_copy_copies_and_marks, test_order_gen_params),
 	KUNIT_CASE(folios_mc_copy_rejects_length_mismatch),
@@ -306,24 +218,784 @@ static struct kunit_suite folios_mc_copy_suite = {
 	.test_cases = folios_mc_copy_cases,
 };
 
+/* Fake migrators */
+
+enum fake_mode {
+	FAKE_COPY,		/* copy every folio */
+	FAKE_FAIL,		/* fail every call */
+	FAKE_FAIL_ODD,		/* copy half the folios, then fail, every other call */
+	FAKE_NOOP,		/* claim success without copying: cost only */
+	FAKE_BLOCK,		/* signal "entered", wait for "release", copy */
+};
+
+struct fake {
+	struct migrator m;
+	enum fake_mode mode;
+	unsigned int sleep_ms;
+	atomic_t calls;
+	atomic_long_t pages;
+	u64 start_ns, end_ns;
+	struct task_struct *task;
+	struct completion entered, release;
+};
+
+#define NR_FAKES 3
+static struct fake fakes[NR_FAKES];
+
+static int fake_copy(struct fake *f, struct list_head *dst_list,
+		     struct list_head *src_list, unsigned int cnt)
+{
+	unsigned int call = atomic_inc_return(&f->calls), i = 0;
+	struct folio *src, *dst;
+
+	f->task = current;
+	f->start_ns = ktime_get_ns();
+	if (f->mode == FAKE_BLOCK) {
+		complete(&f->entered);
+		wait_for_completion(&f->release);
+	}
+	if (f->sleep_ms)
+		msleep(f->sleep_ms);
+	if (f->mode == FAKE_FAIL)
+		return -EIO;
+	dst = list_first_entry(dst_list, struct folio, lru);
+	list_for_each_entry(src, src_list, lru) {
+		if (f->mode == FAKE_FAIL_ODD && call % 2 && i++ >= cnt / 2)
+			return -EIO;
+		if (f->mode != FAKE_NOOP)
+			folio_copy(dst, src);
+		atomic_long_add(folio_nr_pages(src), &f->pages);
+		dst = list_next_entry(dst, lru);
+	}
+	f->end_ns = ktime_get_ns();
+	return 0;
+}
+
+static int fake0_copy(struct list_head *d, struct list_head *s, unsigned int n)
+{
+	return fake_copy(&fakes[0], d, s, n);
+}
+
+static int fake1_copy(struct list_head *d, struct list_head *s, unsigned int n)
+{
+	return fake_copy(&fakes[1], d, s, n);
+}
+
+static int fake2_copy(struct list_head *d, struct list_head *s, unsigned int n)
+{
+	return fake_copy(&fakes[2], d, s, n);
+}
+
+static int (*const fake_copy_fns[NR_FAKES])(struct list_head *,
+					    struct list_head *, unsigned int) = {
+	fake0_copy, fake1_copy, fake2_copy,
+};
+
+static bool fake_demotion_only(int reason)
+{
+	return reason == MR_DEMOTION;
+}
+
+struct fake_caps {
+	int priority;
+	unsigned long reasons, orders;
+	unsigned int weight, min_batch_pages;
+};
+
+static struct fake *fake_setup(unsigned int i, const struct fake_caps *caps)
+{
+	struct fake *f = &fakes[i];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->m.name, sizeof(f->m.name), "fake%u", i);
+	f->m.offload_copy = fake_copy_fns[i];
+	if (caps) {
+		f->m.priority = caps->priority;
+		f->m.reasons = caps->reasons;
+		f->m.orders = caps->orders;
+		f->m.weight = caps->weight;
+		f->m.min_batch_pages = caps->min_batch_pages;
+	}
+	init_completion(&f->entered);
+	init_completion(&f->release);
+	return f;
+}
+
+static struct mo_reason_policy saved_reasons[MR_TYPES];
+static unsigned int saved_max_failures;
+
+/* Every test starts with no migrator, default policy, and ends the same. */
+static int fake_test_init(struct kunit *test)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_FAKES; i++)
+		fake_setup(i, NULL);
+	memcpy(saved_reasons, mo_reasons, sizeof(saved_reasons));
+	saved_max_failures = mo_max_failures;
+	return 0;
+}
+
+static void fake_test_exit(struct kunit *test)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_FAKES; i++) {
+		complete_all(&fakes[i].release);
+		migrate_offload_stop(&fakes[i].m);
+	}
+	for (i = 0; i < MR_TYPES; i++)
+		mo_set_reason_policy(i, &saved_reasons[i]);
+	mo_max_failures = saved_max_failures;
+	mo_set_enabled(true);
+}
+
+static struct mo_entry *fake_entry(struct kunit *test, struct fake *f)
+{
+	struct mo_entry *e = mo_entry_find(f->m.name);
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	kobject_put(&e->kobj);	/* the test keeps f registered */
+	return e;
+}
+
+/* Registry */
+
+static void registry_many_at_once(struct kunit *test)
+{
+	struct test_batch *b = test_batch_alloc(test, 2, 0);
+	unsigned int i;
+
+	for (i = 0; i < NR_FAKES; i++)
+		KUNIT_EXPECT_EQ(test, migrate_offload_start(&fake_setup(i, NULL)->m), 0);
+	KUNIT_EXPECT_TRUE(test, migrate_offload_active());
+	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_COMPACTION));
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	for (i = 0; i < NR_FAKES; i++)
+		KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fakes[i].m), 0);
+	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
+	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_COMPACTION));
+}
+
+static void registry_rejects_duplicates(struct kunit *test)
+{
+	struct migrator same_name = { .name = "fake0", .offload_copy = fake1_copy };
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	KUNIT_EXPECT_EQ(test, migrate_offload_start(&fakes[0].m), -EEXIST);
+	KUNIT_EXPECT_EQ(test, migrate_offload_start(&same_name), -EEXIST);
+	KUNIT_EXPECT_EQ(test, migrate_offload_stop(&same_name), -ENOENT);
+}
+
+static void registry_rejects_invalid(struct kunit *test)
+{
+	struct migrator bad[] = {
+		{ .offload_copy = fake0_copy },
+		{ .name = "nocopy" },
+		{ .name = "a/b", .offload_copy = fake0_copy },
+		{ .name = "reasons", .offload_copy = fake0_copy,
+		  .reasons = BIT(MR_TYPES) },
+		{ .name = "orders", .offload_copy = fake0_copy,
+		  .orders = BIT(MO_NR_ORDERS) },
+		{ .offload_copy = fake0_copy },
+	};
+	unsigned int i;
+
+	memset(bad[ARRAY_SIZE(bad) - 1].name, 'x', MIGRATOR_NAME_LEN);
+	KUNIT_EXPECT_EQ(test, migrate_offload_start(NULL), -EINVAL);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_EQ_MSG(test, migrate_offload_start(&bad[i]), -EINVAL,
+				    "bad migrator %u", i);
+	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
+}
+
+static void registry_stop_unregistered(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, migrate_offload_stop(NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fakes[0].m), -ENOENT);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fakes[0].m), 0);
+	KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fakes[0].m), -ENOENT);
+}
+
+static void registry_limit(struct kunit *test)
+{
+	struct migrator *many = kunit_kcalloc(test, MO_MAX_MIGRATORS + 1,
+					      sizeof(*many), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, many);
+	for (i = 0; i <= MO_MAX_MIGRATORS; i++) {
+		snprintf(many[i].name, MIGRATOR_NAME_LEN, "many%u", i);
+		many[i].offload_copy = fake0_copy;
+		KUNIT_EXPECT_EQ(test, migrate_offload_start(&many[i]),
+				i < MO_MAX_MIGRATORS ? 0 : -ENOSPC);
+	}
+	for (i = 0; i <= MO_MAX_MIGRATORS; i++)
+		migrate_offload_stop(&many[i]);
+	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
+}
+
+/* A migrator written for the single-migrator API works unchanged. */
+static void registry_seed_api(struct kunit *test)
+{
+	struct test_batch *b = test_batch_alloc(test, 4, 0);
+	struct migrator *m = &fakes[0].m;
+
+	m->should_batch = fake_demotion_only;
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(m), 0);
+	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_DEMOTION));
+	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
+	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 4);
+	copy_batch(MR_DEMOTION, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	expect_batch_copied(test, b);
+}
+
+static void registry_stopped_never_called(struct kunit *test)
+{
+	struct test_batch *b = test_batch_alloc(test, 2, 0);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_stop(&fakes[0].m), 0);
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
+	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
+}
+
+/* Tunables: bad values are refused and change nothing. */
+static void registry_tunables(struct kunit *test)
+{
+	struct fake_caps caps = { .orders = BIT(0) | BIT(9),
+				  .reasons = BIT(MR_SYSCALL) };
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	e = fake_entry(test, &fakes[0]);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_ORDERS, BIT(4)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_ORDERS, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_REASONS, BIT(MR_DEMOTION)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_WEIGHT, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, e->params.orders, BIT(0) | BIT(9));
+	KUNIT_EXPECT_EQ(test, e->params.reasons, BIT(MR_SYSCALL));
+	KUNIT_EXPECT_EQ(test, e->params.weight, 1);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_ORDERS, BIT(9)), 0);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_PRIORITY, -5), 0);
+	KUNIT_EXPECT_EQ(test, e->params.priority, -5);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_ENABLED, false), 0);
+	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+	KUNIT_ASSERT_EQ(test, migrate_offload_stop(&fakes[0].m), 0);
+	KUNIT_EXPECT_NULL(test, mo_entry_find("fake0"));
+}
+
 static struct kunit_case registry_cases[] = {
+	KUNIT_CASE(registry_many_at_once),
+	KUNIT_CASE(registry_rejects_duplicates),
 	KUNIT_CASE(registry_rejects_invalid),
-	KUNIT_CASE(registry_one_at_a_time),
-	KUNIT_CASE(registry_should_batch_honoured),
-	KUNIT_CASE_PARAM(copy_batch_through_migrator, test_order_gen_params),
-	KUNIT_CASE_PARAM(copy_batch_falls_back_to_cpu, test_order_gen_params),
-	KUNIT_CASE(stopped_migrator_never_called),
+	KUNIT_CASE(registry_stop_unregistered),
+	KUNIT_CASE(registry_limit),
+	KUNIT_CASE(registry_seed_api),
+	KUNIT_CASE(registry_stopped_never_called),
+	KUNIT_CASE(registry_tunables),
 	{}
 };
 
 static struct kunit_suite registry_suite = {
 	.name = "migrate_offload_registry",
-	.init = registry_test_init,
-	.exit = registry_test_exit,
+	.init = fake_test_init,
+	.exit = fake_test_exit,
 	.test_cases = registry_cases,
 };
 
-kunit_test_suites(&folios_mc_copy_suite, &registry_suite);
+/*
+ * The split: one batch of 1 order-9, 2 order-4 and 8 order-0 folios (552
+ * base pages, in that order) under a grid of reasons, capabilities,
+ * priorities, weights and minimum batches; the exact base pages each fake
+ * gets, and those left to the per-folio copy.
+ */
+#define ALL	0
+struct split_case {
+	const char *desc;
+	int reason;
+	unsigned int nr_fakes;
+	struct fake_caps caps[NR_FAKES];
+	unsigned long want[NR_FAKES];
+	unsigned long want_left;
+};
+
+static const struct split_case split_cases[] = {
+	{ "one serves all", MR_SYSCALL, 1,
+	  { { 0, ALL, ALL } }, { 552 }, 0 },
+	{ "reason not served", MR_SYSCALL, 1,
+	  { { 0, BIT(MR_DEMOTION), ALL } }, { 0 }, 552 },
+	{ "reason served", MR_DEMOTION, 1,
+	  { { 0, BIT(MR_DEMOTION), ALL } }, { 552 }, 0 },
+	{ "order not served", MR_COMPACTION, 1,
+	  { { 0, ALL, BIT(4) } }, { 32 }, 520 },
+	{ "orders split by capability", MR_NUMA_MISPLACED, 2,
+	  { { 0, ALL, BIT(9) }, { 0, ALL, BIT(0) | BIT(4) } }, { 512, 40 }, 0 },
+	{ "higher priority wins", MR_SYSCALL, 2,
+	  { { 10, ALL, ALL }, { 20, ALL, ALL } }, { 0, 552 }, 0 },
+	{ "priority per order", MR_SYSCALL, 2,
+	  { { 10, ALL, ALL }, { 20, ALL, BIT(0) } }, { 544, 8 }, 0 },
+	{ "priority per reason", MR_DEMOTION, 2,
+	  { { 10, ALL, ALL }, { 20, BIT(MR_SYSCALL), ALL } }, { 552, 0 }, 0 },
+	{ "equal weights share base pages", MR_SYSCALL, 2,
+	  { { 5, ALL, BIT(0) | BIT(4), 1 }, { 5, ALL, BIT(0) | BIT(4), 1 } },
+	  { 20, 20 }, 512 },
+	{ "weights 3:1", MR_SYSCALL, 2,
+	  { { 5, ALL, BIT(0), 3 }, { 5, ALL, BIT(0), 1 } }, { 6, 2 }, 544 },
+	{ "weights count base pages", MR_SYSCALL, 2,
+	  { { 5, ALL, ALL, 1 }, { 5, ALL, BIT(0), 1 } }, { 544, 8 }, 0 },
+	{ "min batch not met", MR_SYSCALL, 2,
+	  { { 20, ALL, ALL, 1, 1000 }, { 10, ALL, ALL } }, { 0, 552 }, 0 },
+	{ "min batch counts what it could take", MR_SYSCALL, 2,
+	  { { 20, ALL, BIT(0), 1, 16 }, { 10, ALL, ALL } }, { 0, 552 }, 0 },
+	{ "min batch met", MR_SYSCALL, 2,
+	  { { 20, ALL, BIT(0), 1, 8 }, { 10, ALL, ALL } }, { 8, 544 }, 0 },
+	{ "three migrators", MR_SYSCALL, 3,
+	  { { 10, ALL, BIT(9) }, { 10, ALL, BIT(0) }, { 5, ALL, ALL } },
+	  { 512, 8, 32 }, 0 },
+	{ "lowest priority only when alone", MR_DEMOTION, 3,
+	  { { 10, BIT(MR_SYSCALL), ALL }, { 10, BIT(MR_SYSCALL), ALL },
+	    { -5, ALL, ALL } }, { 0, 0, 552 }, 0 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(split, split_cases, desc);
+
+static const unsigned int split_orders[] = { 9, 4, 0 };
+static const unsigned int split_counts[] = { 1, 2, 8 };
+
+static void split_assigns_exactly(struct kunit *test)
+{
+	const struct split_case *c = test->param_value;
+	struct test_batch *b = test_batch_alloc_mixed(test, split_orders,
+						      split_counts, 3);
+	unsigned int i;
+
+	for (i = 0; i < c->nr_fakes; i++)
+		KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(i, &c->caps[i])->m), 0);
+	copy_batch(c->reason, b);
+	for (i = 0; i < c->nr_fakes; i++)
+		KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&fakes[i].pages),
+				    c->want[i], "fake%u", i);
+	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), c->want_left);
+	if (!c->want_left)
+		expect_batch_copied(test, b);
+}
+
+/* The per-reason minimum batch keeps small batches on the CPU. */
+static void split_reason_min_batch(struct kunit *test)
+{
+	struct mo_reason_policy p = { .min_batch_pages = 9 };
+	struct test_batch *b = test_batch_alloc(test, 8, 0);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, &p), 0);
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 8);
+	p.min_batch_pages = 8;
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, &p), 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, mo_set_reason_policy(MR_TYPES, &p), -EINVAL);
+}
+
+/* Adaptive mode splits by measured throughput: the slow one gets less. */
+static void split_adaptive(struct kunit *test)
+{
+	struct mo_reason_policy p = { .split = MO_SPLIT_ADAPTIVE };
+	struct fake_caps caps = { .priority = 1, .orders = BIT(0), .weight = 1 };
+	struct test_batch *b1 = test_batch_alloc(test, 64, 0);
+	struct test_batch *b2 = test_batch_alloc(test, 64, 0);
+	long slow, fast;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	fakes[0].sleep_ms = 40;
+	copy_batch(MR_SYSCALL, b1);	/* by weight: 32 pages each, measured */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 32);
+	slow = atomic_long_read(&fake_entry(test, &fakes[0])->throughput);
+	fast = atomic_long_read(&fake_entry(test, &fakes[1])->throughput);
+	kunit_info(test, "measured: slow %ld, fast %ld bytes/us\n", slow, fast);
+	KUNIT_EXPECT_LT(test, slow, fast);
+
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, &p), 0);
+	atomic_long_set(&fakes[0].pages, 0);
+	atomic_long_set(&fakes[1].pages, 0);
+	copy_batch(MR_SYSCALL, b2);
+	expect_batch_copied(test, b2);
+	KUNIT_EXPECT_LT(test, atomic_long_read(&fakes[0].pages), 16);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&fakes[1].pages), 48);
+}
+
+static struct kunit_case split_cases_list[] = {
+	KUNIT_CASE_PARAM(split_assigns_exactly, split_gen_params),
+	KUNIT_CASE(split_reason_min_batch),
+	KUNIT_CASE_SLOW(split_adaptive),
+	{}
+};
+
+static struct kunit_suite split_suite = {
+	.name = "migrate_offload_split",
+	.init = fake_test_init,
+	.exit = fake_test_exit,
+	.test_cases = split_cases_list,
+};
+
+/* Fallback: nothing is lost, nothing copied twice, errors counted. */
+
+static void fallback_to_next_candidate(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
+	struct test_batch *b = test_batch_alloc(test, 4, order);
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
+	fakes[0].mode = FAKE_FAIL;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 4L << order);
+	e = fake_entry(test, &fakes[0]);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&e->stats.v[MO_STAT_ERRORS]), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&e->stats.v[MO_STAT_FALLBACK]), 4);
+}
+
+static void fallback_to_cpu(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	struct test_batch *b = test_batch_alloc(test, 4, order);
+	long cpu = atomic_long_read(&mo_global_stats.v[MO_STAT_FALLBACK]);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[1].m), 0);
+	fakes[0].mode = FAKE_FAIL;
+	fakes[1].mode = FAKE_FAIL;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[1].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mo_global_stats.v[MO_STAT_FALLBACK]) - cpu, 4);
+}
+
+/* A migrator that copies some folios and then fails: all arrive intact. */
+static void fallback_fails_some(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	struct test_batch *b1 = test_batch_alloc(test, 6, order);
+	struct test_batch *b2 = test_batch_alloc(test, 6, order);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	fakes[0].mode = FAKE_FAIL_ODD;
+	copy_batch(MR_SYSCALL, b1);	/* call 1: fails after 3 folios */
+	expect_batch_copied(test, b1);
+	copy_batch(MR_SYSCALL, b2);	/* call 2: copies all */
+	expect_batch_copied(test, b2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
+}
+
+/* A sleeping migrator delays its sub-batch only; the result is complete. */
+static void fallback_sleeper(struct kunit *test)
+{
+	struct fake_caps caps = { .priority = 1, .weight = 1 };
+	struct test_batch *b = test_batch_alloc(test, 8, 0);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	fakes[0].sleep_ms = 100;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 4);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 4);
+}
+
+/* Health: max_failures consecutive failures take a migrator out. */
+static void fallback_health(struct kunit *test)
+{
+	struct test_batch *b;
+	struct mo_entry *e;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	mo_max_failures = 2;
+	fakes[0].mode = FAKE_FAIL;
+	for (i = 0; i < 4; i++) {
+		b = test_batch_alloc(test, 2, 0);
+		copy_batch(MR_SYSCALL, b);
+		/* Once taken out, batches are left to the per-folio copy. */
+		if (i < 2)
+			expect_batch_copied(test, b);
+		else
+			KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(e->failed));
+	flush_workqueue(mo_wq);		/* the table rebuild */
+	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+
+	fakes[0].mode = FAKE_COPY;
+	KUNIT_ASSERT_EQ(test, mo_reset_health(e), 0);
+	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_SYSCALL));
+	b = test_batch_alloc(test, 2, 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 2);
+}
+
+static void fallback_global_switch(struct kunit *test)
+{
+	struct test_batch *b = test_batch_alloc(test, 2, 0);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	KUNIT_ASSERT_EQ(test, mo_set_enabled(false), 0);
+	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
+	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
+	KUNIT_ASSERT_EQ(test, mo_set_enabled(true), 0);
+	KUNIT_EXPECT_TRUE(test, migrate_offload_active());
+}
+
+static struct kunit_case fallback_cases[] = {
+	KUNIT_CASE_PARAM(fallback_to_next_candidate, test_order_gen_params),
+	KUNIT_CASE_PARAM(fallback_to_cpu, test_order_gen_params),
+	KUNIT_CASE_PARAM(fallback_fails_some, test_order_gen_params),
+	KUNIT_CASE(fallback_sleeper),
+	KUNIT_CASE(fallback_health),
+	KUNIT_CASE(fallback_global_switch),
+	{}
+};
+
+static struct kunit_suite fallback_suite = {
+	.name = "migrate_offload_fallback",
+	.init = fake_test_init,
+	.exit = fake_test_exit,
+	.test_cases = fallback_cases,
+};
+
+/* Concurrency and unregistration */
+
+/* Two equal-priority migrators: their sub-batches overlap in time. */
+static void concurrent_sub_batches(struct kunit *test)
+{
+	struct fake_caps caps = { .priority = 1, .weight = 1 };
+	struct test_batch *b = test_batch_alloc(test, 16, 0);
+	s64 overlap;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	fakes[0].sleep_ms = 200;
+	fakes[1].sleep_ms = 200;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	overlap = (s64)min(fakes[0].end_ns, fakes[1].end_ns) -
+		  (s64)max(fakes[0].start_ns, fakes[1].start_ns);
+	kunit_info(test, "sub-batches overlapped %lld ms\n", overlap / NSEC_PER_MSEC);
+	KUNIT_EXPECT_GT(test, overlap, 100 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_PTR_NE(test, fakes[0].task, fakes[1].task);
+	KUNIT_EXPECT_TRUE(test, fakes[0].task == current || fakes[1].task == current);
+}
+
+struct kthread_call {
+	struct completion done;
+	int ret;
+	struct test_batch *b;
+};
+
+static int batch_thread(void *data)
+{
+	struct kthread_call *c = data;
+
+	copy_batch(MR_SYSCALL, c->b);
+	complete(&c->done);
+	return 0;
+}
+
+static int stop_thread(void *data)
+{
+	struct kthread_call *c = data;
+
+	c->ret = migrate_offload_stop(&fakes[0].m);
+	complete(&c->done);
+	return 0;
+}
+
+/*
+ * migrate_offload_stop() waits for a batch blocked inside the migrator,
+ * and after it returns the migrator is never called again.
+ */
+static void unregister_with_batch_in_flight(struct kunit *test)
+{
+	struct kthread_call batch = { .b = test_batch_alloc(test, 4, 0) };
+	struct kthread_call stop = { };
+	struct test_batch *after = test_batch_alloc(test, 4, 0);
+
+	init_completion(&batch.done);
+	init_completion(&stop.done);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	fakes[0].mode = FAKE_BLOCK;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(batch_thread, &batch, "mo_batch")));
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&fakes[0].entered, 10 * HZ), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(stop_thread, &stop, "mo_stop")));
+
+	/* Stop must not return while the batch is inside the migrator. */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&stop.done, HZ / 5), 0);
+	KUNIT_EXPECT_FALSE(test, completion_done(&batch.done));
+	complete(&fakes[0].release);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&batch.done, 10 * HZ), 0);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&stop.done, 10 * HZ), 0);
+	KUNIT_EXPECT_EQ(test, stop.ret, 0);
+	expect_batch_copied(test, batch.b);
+
+	copy_batch(MR_SYSCALL, after);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(after), 4);
+}
+
+/* Real folios of several orders through two concurrent migrators. */
+static void concurrent_real_folios(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	struct fake_caps caps = { .priority = 1, .weight = 1 };
+	struct test_batch *b = test_batch_alloc(test, 6, order);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 3L << order);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 3L << order);
+}
+
+/*
+ * The cost of arbitration for a batch of 512 order-0 folios: migrators that
+ * claim success without copying, against folios_mc_copy() of that batch.
+ * A measurement printed for the record, not a timed assertion.
+ */
+static void arbitration_cost(struct kunit *test)
+{
+	struct fake_caps caps = { .priority = 1, .weight = 1 };
+	struct test_batch *b = test_batch_alloc(test, 512, 0);
+	u64 t0, copy_ns, one_ns, two_ns;
+	const int runs = 20;
+	struct folio *dst;
+	int i;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < runs; i++) {
+		list_for_each_entry(dst, &b->dst, lru)
+			dst->private = NULL;
+		folios_mc_copy(&b->dst, &b->src, b->nr);
+	}
+	copy_ns = (ktime_get_ns() - t0) / runs;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	fakes[0].mode = FAKE_NOOP;
+	t0 = ktime_get_ns();
+	for (i = 0; i < runs; i++)
+		copy_batch(MR_SYSCALL, b);
+	one_ns = (ktime_get_ns() - t0) / runs;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	fakes[1].mode = FAKE_NOOP;
+	t0 = ktime_get_ns();
+	for (i = 0; i < runs; i++)
+		copy_batch(MR_SYSCALL, b);
+	two_ns = (ktime_get_ns() - t0) / runs;
+
+	kunit_info(test, "512 x 4K: CPU copy %llu ns; arbitration, 1 migrator %llu ns, 2 migrators (with workqueue hop) %llu ns\n",
+		   copy_ns, one_ns, two_ns);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages) +
+			atomic_long_read(&fakes[1].pages), 2L * runs * 512);
+}
+
+static struct kunit_case concurrency_cases[] = {
+	KUNIT_CASE_SLOW(concurrent_sub_batches),
+	KUNIT_CASE_SLOW(unregister_with_batch_in_flight),
+	KUNIT_CASE_PARAM(concurrent_real_folios, test_order_gen_params),
+	KUNIT_CASE_SLOW(arbitration_cost),
+	{}
+};
+
+static struct kunit_suite concurrency_suite = {
+	.name = "migrate_offload_concurrency",
+	.init = fake_test_init,
+	.exit = fake_test_exit,
+	.test_cases = concurrency_cases,
+};
+
+/* sysfs parsers */
+
+struct parse_case {
+	const char *desc;
+	bool orders;		/* mo_parse_orders(), else mo_parse_reasons() */
+	const char *buf;
+	unsigned long cap;
+	int ret;
+	unsigned long want;
+};
+
+#define R(x)	BIT(MR_##x)
+static const struct parse_case parse_cases[] = {
+	{ "one reason", false, "syscall_or_cpuset\n", MO_ALL_REASONS, 0, R(SYSCALL) },
+	{ "reasons, commas", false, "demotion,compaction", MO_ALL_REASONS, 0,
+	  R(DEMOTION) | R(COMPACTION) },
+	{ "reasons, blanks", false, " numa_misplaced  damon ", MO_ALL_REASONS, 0,
+	  R(NUMA_MISPLACED) | R(DAMON) },
+	{ "all reasons", false, "all", R(SYSCALL) | R(DEMOTION), 0,
+	  R(SYSCALL) | R(DEMOTION) },
+	{ "unknown reason", false, "syscall", MO_ALL_REASONS, -EINVAL },
+	{ "reason outside cap", false, "demotion", R(SYSCALL), -EINVAL },
+	{ "no reason", false, " \n", MO_ALL_REASONS, -EINVAL },
+	{ "reason prefix", false, "demotionx", MO_ALL_REASONS, -EINVAL },
+	{ "orders", true, "0 9\n", MO_ALL_ORDERS, 0, BIT(0) | BIT(9) },
+	{ "sizes", true, "4K,64K,2M", MO_ALL_ORDERS, 0, BIT(0) | BIT(4) | BIT(9) },
+	{ "size in bytes", true, "8192", MO_ALL_ORDERS, 0, BIT(1) },
+	{ "all orders", true, "all", BIT(9), 0, BIT(9) },
+	{ "order too big", true, "11", MO_ALL_ORDERS, -EINVAL },
+	{ "size not a power of 2", true, "3M", MO_ALL_ORDERS, -EINVAL },
+	{ "size too big", true, "1G", MO_ALL_ORDERS, -EINVAL },
+	{ "size too small", true, "2K", MO_ALL_ORDERS, -EINVAL },
+	{ "order outside cap", true, "0", BIT(9), -EINVAL },
+	{ "garbage", true, "9x", MO_ALL_ORDERS, -EINVAL },
+	{ "negative", true, "-1", MO_ALL_ORDERS, -EINVAL },
+	{ "no order", true, "", MO_ALL_ORDERS, -EINVAL },
+};
+
+KUNIT_ARRAY_PARAM_DESC(parse, parse_cases, desc);
+
+static void parse_sets(struct kunit *test)
+{
+	const struct parse_case *c = test->param_value;
+	unsigned long out = 0xdead;
+	int ret;
+
+	ret = c->orders ? mo_parse_orders(c->buf, c->cap, &out) :
+			  mo_parse_reasons(c->buf, c->cap, &out);
+	KUNIT_EXPECT_EQ(test, ret, c->ret);
+	KUNIT_EXPECT_EQ(test, out, c->ret ? 0xdead : c->want);
+}
+
+static struct kunit_case parse_cases_list[] = {
+	KUNIT_CASE_PARAM(parse_sets, parse_gen_params),
+	{}
+};
+
+static struct kunit_suite parse_suite = {
+	.name = "migrate_offload_sysfs_parse",
+	.test_cases = parse_cases_list,
+};
+
+kunit_test_suites(&folios_mc_copy_suite, &registry_suite, &split_suite,
+		  &fallback_suite, &concurrency_suite, &parse_suite);
 
 MODULE_DESCRIPTION("KUnit tests for page migration copy offload");
 MODULE_LICENSE("GPL");
