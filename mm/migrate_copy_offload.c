@@ -32,10 +32,12 @@ unsigned int mo_max_failures = 3;	/* 0: never take a migrator out */
 struct mo_stats mo_global_stats;
 struct workqueue_struct *mo_wq;
 
+/* Protects the entries, every tunable and the table pointer. */
 DEFINE_MUTEX(mo_lock);
 LIST_HEAD(mo_entries);			/* in registration order */
 bool mo_enabled = true;
 struct mo_reason_policy mo_reasons[MR_TYPES];
+/* Serializes (un)registration, with sysfs directory creation and removal. */
 static DEFINE_MUTEX(mo_register_lock);
 
 /*
@@ -140,6 +142,7 @@ static void mo_rebuild_workfn(struct work_struct *work)
 	mo_table_rebuild();
 	mutex_unlock(&mo_lock);
 }
+
 static DECLARE_WORK(mo_rebuild_work, mo_rebuild_workfn);
 
 /**

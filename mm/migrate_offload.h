@@ -120,6 +120,7 @@ enum mo_param {
 	MO_PARAM_MIN_BATCH,
 	MO_PARAM_WEIGHT,
 };
+
 int mo_entry_set(struct mo_entry *e, enum mo_param which, long val);
 int mo_reset_health(struct mo_entry *e);
 int mo_set_enabled(bool on);
@@ -159,8 +160,9 @@ static inline bool migrate_offload_should_batch(int reason)
 }
 
 static inline void migrate_offload_copy_batch(int reason,
-		struct list_head *dst_list, struct list_head *src_list,
-		unsigned int nr)
+					      struct list_head *dst_list,
+					      struct list_head *src_list,
+					      unsigned int nr)
 {
 }
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */

@@ -51,14 +51,6 @@ struct mo_batch {
 	struct mo_sub sub[];		/* one per table slot */
 };
 
-#define for_each_pair_safe(src, src2, dst, dst2, pairs)			\
-	for (src = list_first_entry(&(pairs)->src, struct folio, lru),	\
-	     dst = list_first_entry(&(pairs)->dst, struct folio, lru);	\
-	     &src->lru != &(pairs)->src &&					\
-	     (src2 = list_next_entry(src, lru),				\
-	      dst2 = list_next_entry(dst, lru), 1);			\
-	     src = src2, dst = dst2)
-
 static void mo_pairs_init(struct mo_pairs *p)
 {
 	INIT_LIST_HEAD(&p->src);
@@ -267,15 +259,18 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 	}
 	memset(b->assigned, 0, sizeof(b->assigned));
 
-	for_each_pair_safe(src, src2, dst, dst2, from) {
+	dst = list_first_entry(&from->dst, struct folio, lru);
+	list_for_each_entry_safe(src, src2, &from->src, lru) {
+		dst2 = list_next_entry(dst, lru);
 		mask = route[folio_order(src)] & usable;
-		if (!mask)
-			continue;
-		i = mo_pick(b, mask, folio_nr_pages(src));
-		from->nr--;
-		from->pages -= folio_nr_pages(src);
-		mo_pairs_add(&b->sub[i].pairs, src, dst);
-		pending |= BIT(i);
+		if (mask) {
+			i = mo_pick(b, mask, folio_nr_pages(src));
+			from->nr--;
+			from->pages -= folio_nr_pages(src);
+			mo_pairs_add(&b->sub[i].pairs, src, dst);
+			pending |= BIT(i);
+		}
+		dst = dst2;
 	}
 	return pending;
 }

@@ -11,7 +11,8 @@
  *	reasons/<reason>/{min_batch_pages,split}
  *
  * Every store() parses first and changes nothing on bad input (-EINVAL);
- * a store() on a migrator being unregistered gets -ENODEV.
+ * a store() on a migrator being unregistered gets -ENODEV.  A show() reads
+ * one value without mo_lock: it may be a moment old, never torn.
  */
 #include <linux/kobject.h>
 #include <linux/kstrtox.h>
@@ -168,7 +169,7 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 			    struct kobj_attribute *attr, char *buf)	\
 {									\
 	return sysfs_emit(buf, _fmt "\n",				\
-			  data_race(kobj_to_entry(kobj)->params._name));	\
+			  READ_ONCE(kobj_to_entry(kobj)->params._name));	\
 }
 
 MO_PARAM_SHOW(priority, "%d")
@@ -223,7 +224,7 @@ static ssize_t min_batch_pages_store(struct kobject *kobj,
 static ssize_t reasons_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return mo_show_reasons(buf, data_race(kobj_to_entry(kobj)->params.reasons));
+	return mo_show_reasons(buf, READ_ONCE(kobj_to_entry(kobj)->params.reasons));
 }
 
 static ssize_t reasons_store(struct kobject *kobj, struct kobj_attribute *attr,
@@ -241,7 +242,7 @@ static ssize_t reasons_store(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t orders_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	return mo_show_orders(buf, data_race(kobj_to_entry(kobj)->params.orders));
+	return mo_show_orders(buf, READ_ONCE(kobj_to_entry(kobj)->params.orders));
 }
 
 static ssize_t orders_store(struct kobject *kobj, struct kobj_attribute *attr,
@@ -429,7 +430,7 @@ static ssize_t reason_min_batch_pages_show(struct kobject *kobj,
 					   struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%u\n",
-			  data_race(mo_reasons[kobj_to_reason(kobj)].min_batch_pages));
+			  READ_ONCE(mo_reasons[kobj_to_reason(kobj)].min_batch_pages));
 }
 
 static ssize_t reason_min_batch_pages_store(struct kobject *kobj,
@@ -454,7 +455,7 @@ static ssize_t split_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
 	return sysfs_emit(buf, "%s\n",
-			  mo_split_names[data_race(mo_reasons[kobj_to_reason(kobj)].split)]);
+			  mo_split_names[READ_ONCE(mo_reasons[kobj_to_reason(kobj)].split)]);
 }
 
 static ssize_t split_store(struct kobject *kobj, struct kobj_attribute *attr,
@@ -493,7 +494,7 @@ static const struct attribute_group mo_reason_group = {
 static ssize_t global_enabled_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", data_race(mo_enabled));
+	return sysfs_emit(buf, "%d\n", READ_ONCE(mo_enabled));
 }
 
 static ssize_t global_enabled_store(struct kobject *kobj,

@@ -28,6 +28,6 @@ if [ ! -s "$out/results.json" ]; then
 fi
 # Measurements the suites print with kunit_info(), as TAP comments.
 grep -E '^ *# [a-z0-9_]+: ' "$out/test.log" 2>/dev/null |
-	grep -vE 'EXPECTATION|ASSERTION|Subtest|pass:' | sed 's/^ */# /' || true
+	grep -vE 'EXPECTATION|ASSERTION|Subtest|pass:|# module:' | sed 's/^ */# /' || true
 python3 "$TOP/scripts/tap.py" kunit "$out/results.json"
 exit $rc

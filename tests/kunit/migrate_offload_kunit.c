@@ -90,7 +90,8 @@ static void test_batch_free(void *data)
  * ->index = i on both sides, so a reordered batch can still be checked.
  */
 static struct test_batch *test_batch_alloc_mixed(struct kunit *test,
-		const unsigned int *orders, const unsigned int *n, int kinds)
+						 const unsigned int *orders,
+						 const unsigned int *n, int kinds)
 {
 	struct test_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
 	unsigned int i, k;
@@ -110,7 +111,8 @@ static struct test_batch *test_batch_alloc_mixed(struct kunit *test,
 				list_add_tail(&dst->lru, &b->dst);
 			KUNIT_ASSERT_NOT_NULL(test, src);
 			KUNIT_ASSERT_NOT_NULL(test, dst);
-			src->index = dst->index = b->nr;
+			src->index = b->nr;
+			dst->index = b->nr;
 			fill_folio(src, b->nr);
 			b->nr++;
 		}
@@ -954,7 +956,7 @@ static const struct parse_case parse_cases[] = {
 	  R(SYSCALL) | R(DEMOTION) },
 	{ "unknown reason", false, "syscall", MO_ALL_REASONS, -EINVAL },
 	{ "reason outside cap", false, "demotion", R(SYSCALL), -EINVAL },
-	{ "no reason", false, " \n", MO_ALL_REASONS, -EINVAL },
+	{ "no reason", false, "\t\n", MO_ALL_REASONS, -EINVAL },
 	{ "reason prefix", false, "demotionx", MO_ALL_REASONS, -EINVAL },
 	{ "orders", true, "0 9\n", MO_ALL_ORDERS, 0, BIT(0) | BIT(9) },
 	{ "sizes", true, "4K,64K,2M", MO_ALL_ORDERS, 0, BIT(0) | BIT(4) | BIT(9) },
