@@ -268,24 +268,30 @@ int mo_set_enabled(bool on)
 }
 
 /**
- * mo_set_reason_policy - set the policy of one migration reason
+ * mo_set_reason_policy - set one policy value of one migration reason
  * @reason: enum migrate_reason
- * @p: the new policy
+ * @which: the value
+ * @val: its new value: a number of base pages, or an enum mo_split
  *
  * Return: 0, -EINVAL for a bad reason or split mode, or -ENOMEM (nothing
  * changed).
  */
-int mo_set_reason_policy(int reason, const struct mo_reason_policy *p)
+int mo_set_reason_policy(int reason, enum mo_reason_param which,
+			 unsigned int val)
 {
 	struct mo_reason_policy old;
 	int ret;
 
 	if (reason < 0 || reason >= MR_TYPES ||
-	    (p->split != MO_SPLIT_WEIGHT && p->split != MO_SPLIT_ADAPTIVE))
+	    (which == MO_REASON_SPLIT && val != MO_SPLIT_WEIGHT &&
+	     val != MO_SPLIT_ADAPTIVE))
 		return -EINVAL;
 	mutex_lock(&mo_lock);
 	old = mo_reasons[reason];
-	mo_reasons[reason] = *p;
+	if (which == MO_REASON_SPLIT)
+		mo_reasons[reason].split = val;
+	else
+		mo_reasons[reason].min_batch_pages = val;
 	ret = mo_table_rebuild();
 	if (ret)
 		mo_reasons[reason] = old;

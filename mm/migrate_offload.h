@@ -124,7 +124,13 @@ enum mo_param {
 int mo_entry_set(struct mo_entry *e, enum mo_param which, long val);
 int mo_reset_health(struct mo_entry *e);
 int mo_set_enabled(bool on);
-int mo_set_reason_policy(int reason, const struct mo_reason_policy *p);
+enum mo_reason_param {
+	MO_REASON_MIN_BATCH,
+	MO_REASON_SPLIT,
+};
+
+int mo_set_reason_policy(int reason, enum mo_reason_param which,
+			 unsigned int val);
 struct mo_entry *mo_entry_find(const char *name);
 
 /* sysfs (migrate_offload_sysfs.c) */

@@ -437,18 +437,13 @@ static ssize_t reason_min_batch_pages_store(struct kobject *kobj,
 					    struct kobj_attribute *attr,
 					    const char *buf, size_t count)
 {
-	int r = kobj_to_reason(kobj);
-	struct mo_reason_policy p;
 	unsigned int val;
 	int ret = kstrtouint(buf, 0, &val);
 
-	if (ret)
-		return ret;
-	mutex_lock(&mo_lock);
-	p = mo_reasons[r];
-	mutex_unlock(&mo_lock);
-	p.min_batch_pages = val;
-	return mo_set_reason_policy(r, &p) ?: count;
+	if (!ret)
+		ret = mo_set_reason_policy(kobj_to_reason(kobj),
+					   MO_REASON_MIN_BATCH, val);
+	return ret ?: count;
 }
 
 static ssize_t split_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -461,17 +456,12 @@ static ssize_t split_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t split_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
 {
-	int r = kobj_to_reason(kobj);
 	int split = sysfs_match_string(mo_split_names, buf);
-	struct mo_reason_policy p;
 
 	if (split < 0)
 		return -EINVAL;
-	mutex_lock(&mo_lock);
-	p = mo_reasons[r];
-	mutex_unlock(&mo_lock);
-	p.split = split;
-	return mo_set_reason_policy(r, &p) ?: count;
+	return mo_set_reason_policy(kobj_to_reason(kobj), MO_REASON_SPLIT,
+				    split) ?: count;
 }
 
 static struct kobj_attribute mo_reason_min_batch_attr =

@@ -346,8 +346,11 @@ static void fake_test_exit(struct kunit *test)
 		complete_all(&fakes[i].release);
 		migrate_offload_stop(&fakes[i].m);
 	}
-	for (i = 0; i < MR_TYPES; i++)
-		mo_set_reason_policy(i, &saved_reasons[i]);
+	for (i = 0; i < MR_TYPES; i++) {
+		mo_set_reason_policy(i, MO_REASON_MIN_BATCH,
+				     saved_reasons[i].min_batch_pages);
+		mo_set_reason_policy(i, MO_REASON_SPLIT, saved_reasons[i].split);
+	}
 	mo_max_failures = saved_max_failures;
 	mo_set_enabled(true);
 }
@@ -592,24 +595,25 @@ static void split_assigns_exactly(struct kunit *test)
 /* The per-reason minimum batch keeps small batches on the CPU. */
 static void split_reason_min_batch(struct kunit *test)
 {
-	struct mo_reason_policy p = { .min_batch_pages = 9 };
 	struct test_batch *b = test_batch_alloc(test, 8, 0);
 
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
-	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, &p), 0);
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_MIN_BATCH, 9), 0);
 	copy_batch(MR_SYSCALL, b);
 	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 8);
-	p.min_batch_pages = 8;
-	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, &p), 0);
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_MIN_BATCH, 8), 0);
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
-	KUNIT_EXPECT_EQ(test, mo_set_reason_policy(MR_TYPES, &p), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mo_set_reason_policy(MR_TYPES, MO_REASON_MIN_BATCH, 8),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_SPLIT, 7),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, mo_reasons[MR_SYSCALL].split, MO_SPLIT_WEIGHT);
 }
 
 /* Adaptive mode splits by measured throughput: the slow one gets less. */
 static void split_adaptive(struct kunit *test)
 {
-	struct mo_reason_policy p = { .split = MO_SPLIT_ADAPTIVE };
 	struct fake_caps caps = { .priority = 1, .orders = BIT(0), .weight = 1 };
 	struct test_batch *b1 = test_batch_alloc(test, 64, 0);
 	struct test_batch *b2 = test_batch_alloc(test, 64, 0);
@@ -625,7 +629,8 @@ static void split_adaptive(struct kunit *test)
 	kunit_info(test, "measured: slow %ld, fast %ld bytes/us\n", slow, fast);
 	KUNIT_EXPECT_LT(test, slow, fast);
 
-	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, &p), 0);
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_SPLIT,
+						   MO_SPLIT_ADAPTIVE), 0);
 	atomic_long_set(&fakes[0].pages, 0);
 	atomic_long_set(&fakes[1].pages, 0);
 	copy_batch(MR_SYSCALL, b2);
