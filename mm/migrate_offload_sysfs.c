@@ -164,62 +164,46 @@ static struct mo_entry *kobj_to_entry(struct kobject *kobj)
 	return container_of(kobj, struct mo_entry, kobj);
 }
 
-#define MO_PARAM_SHOW(_name, _fmt)					\
+static int mo_kstrtoint(const char *s, int *val)
+{
+	return kstrtoint(s, 0, val);
+}
+
+static int mo_kstrtouint(const char *s, unsigned int *val)
+{
+	return kstrtouint(s, 0, val);
+}
+
+/* A numeric tunable of struct mo_params, parsed by _kstrto into a _type. */
+#define MO_PARAM_ATTR(_name, _fmt, _type, _kstrto, _param)		\
 static ssize_t _name##_show(struct kobject *kobj,			\
 			    struct kobj_attribute *attr, char *buf)	\
 {									\
 	return sysfs_emit(buf, _fmt "\n",				\
 			  READ_ONCE(kobj_to_entry(kobj)->params._name));	\
+}									\
+static ssize_t _name##_store(struct kobject *kobj,			\
+			     struct kobj_attribute *attr,		\
+			     const char *buf, size_t count)		\
+{									\
+	_type val;							\
+	int ret = _kstrto(buf, &val);					\
+									\
+	if (!ret)							\
+		ret = mo_entry_set(kobj_to_entry(kobj), _param, val);	\
+	return ret ?: count;						\
+}									\
+static struct kobj_attribute mo_##_name##_attr = {			\
+	.attr = { .name = #_name, .mode = 0644 },			\
+	.show = _name##_show,						\
+	.store = _name##_store,						\
 }
 
-MO_PARAM_SHOW(priority, "%d")
-MO_PARAM_SHOW(enabled, "%d")
-MO_PARAM_SHOW(weight, "%u")
-MO_PARAM_SHOW(min_batch_pages, "%u")
-
-static ssize_t priority_store(struct kobject *kobj, struct kobj_attribute *attr,
-			      const char *buf, size_t count)
-{
-	int val, ret = kstrtoint(buf, 0, &val);
-
-	if (!ret)
-		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_PRIORITY, val);
-	return ret ?: count;
-}
-
-static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
-			     const char *buf, size_t count)
-{
-	bool val;
-	int ret = kstrtobool(buf, &val);
-
-	if (!ret)
-		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_ENABLED, val);
-	return ret ?: count;
-}
-
-static ssize_t weight_store(struct kobject *kobj, struct kobj_attribute *attr,
-			    const char *buf, size_t count)
-{
-	unsigned int val;
-	int ret = kstrtouint(buf, 0, &val);
-
-	if (!ret)
-		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_WEIGHT, val);
-	return ret ?: count;
-}
-
-static ssize_t min_batch_pages_store(struct kobject *kobj,
-				     struct kobj_attribute *attr,
-				     const char *buf, size_t count)
-{
-	unsigned int val;
-	int ret = kstrtouint(buf, 0, &val);
-
-	if (!ret)
-		ret = mo_entry_set(kobj_to_entry(kobj), MO_PARAM_MIN_BATCH, val);
-	return ret ?: count;
-}
+MO_PARAM_ATTR(priority, "%d", int, mo_kstrtoint, MO_PARAM_PRIORITY);
+MO_PARAM_ATTR(enabled, "%d", bool, kstrtobool, MO_PARAM_ENABLED);
+MO_PARAM_ATTR(weight, "%u", unsigned int, mo_kstrtouint, MO_PARAM_WEIGHT);
+MO_PARAM_ATTR(min_batch_pages, "%u", unsigned int, mo_kstrtouint,
+	      MO_PARAM_MIN_BATCH);
 
 static ssize_t reasons_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -287,10 +271,6 @@ static ssize_t healthy_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return ret ?: count;
 }
 
-static struct kobj_attribute mo_priority_attr = __ATTR_RW(priority);
-static struct kobj_attribute mo_enabled_attr = __ATTR_RW(enabled);
-static struct kobj_attribute mo_weight_attr = __ATTR_RW(weight);
-static struct kobj_attribute mo_min_batch_attr = __ATTR_RW(min_batch_pages);
 static struct kobj_attribute mo_reasons_attr = __ATTR_RW(reasons);
 static struct kobj_attribute mo_orders_attr = __ATTR_RW(orders);
 static struct kobj_attribute mo_cap_reasons_attr = __ATTR_RO(capable_reasons);
@@ -301,7 +281,7 @@ static struct attribute *mo_entry_attrs[] = {
 	&mo_priority_attr.attr,
 	&mo_enabled_attr.attr,
 	&mo_weight_attr.attr,
-	&mo_min_batch_attr.attr,
+	&mo_min_batch_pages_attr.attr,
 	&mo_reasons_attr.attr,
 	&mo_orders_attr.attr,
 	&mo_cap_reasons_attr.attr,
