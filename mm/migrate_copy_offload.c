@@ -9,7 +9,12 @@
  * the migrators serving it, by priority) and publish it with
  * rcu_assign_pointer().  The data path (migrate_offload_sched.c) reads the
  * table under migrate_offload_srcu, so unregistration only has to wait for
- * an SRCU grace period before the migrator's module may go.
+ * an SRCU grace period before the migrator's module may go.  The data path
+ * holds a reference on the migrator's module around every call into it, so
+ * a module that is going away gets no new work; its module_exit() calls
+ * migrate_offload_stop(), which waits for the calls in flight.  Registration
+ * does not pin the module: that would make a self-registering driver
+ * impossible to unload.
  *
  * Locking: mo_lock protects the entry list, every tunable and the table
  * pointer; sysfs store() methods take it.  mo_register_lock serializes
@@ -371,13 +376,13 @@ static int mo_entry_link(struct mo_entry *e)
 	ret = -ENODEV;
 	if (!try_module_get(e->m->owner))
 		goto unlock;
+	module_put(e->m->owner);
 	list_add_tail(&e->node, &mo_entries);
 	e->registered = true;
 	ret = mo_table_rebuild();
 	if (ret) {
 		list_del(&e->node);
 		e->registered = false;
-		module_put(e->m->owner);
 	}
 unlock:
 	mutex_unlock(&mo_lock);
@@ -391,8 +396,9 @@ unlock:
  * From now on, migrate_pages_batch() hands @m the folios it is the best
  * candidate for, by migration reason, folio order, priority, minimum batch
  * size and weight (see struct migrator).  Several migrators may be
- * registered at once.  A reference on @m->owner is held while @m is
- * registered.  A directory migrators/<name>/ appears under
+ * registered at once.  A reference on @m->owner is held around every call
+ * into @m; @m->owner must call migrate_offload_stop() before it unloads.
+ * A directory migrators/<name>/ appears under
  * /sys/kernel/mm/migrate_offload/.
  *
  * Context: process context, may sleep.
@@ -433,7 +439,8 @@ EXPORT_SYMBOL_GPL(migrate_offload_start);
  * @m: the migrator passed to migrate_offload_start().
  *
  * Returns only when no call into @m can be running or start any more, so
- * the caller may free @m and unload its module right after.
+ * the caller may free @m and unload its module right after: call it from
+ * module_exit().
  *
  * Context: process context, may sleep.
  * Return: 0 on success, -ENOENT if @m is not registered.
@@ -462,7 +469,6 @@ int migrate_offload_stop(struct migrator *m)
 	mutex_unlock(&mo_register_lock);
 
 	pr_info("migrate_offload: migrator %s unregistered\n", m->name);
-	module_put(m->owner);
 	kobject_put(&e->kobj);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <linux/ktime.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -155,11 +156,18 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 		folio_set_content_copied(dst);
 }
 
+/* A module on its way out gets no new work: its sub-batch fails over. */
 static void mo_sub_run(struct mo_sub *s)
 {
+	struct migrator *m = s->e->m;
 	u64 start = ktime_get_ns();
 
-	s->ret = s->e->m->offload_copy(&s->pairs.dst, &s->pairs.src, s->pairs.nr);
+	if (!try_module_get(m->owner)) {
+		s->ret = -ENODEV;
+		return;
+	}
+	s->ret = m->offload_copy(&s->pairs.dst, &s->pairs.src, s->pairs.nr);
+	module_put(m->owner);
 	mo_sub_done(s, ktime_get_ns() - start);
 }
 

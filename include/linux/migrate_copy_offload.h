@@ -35,8 +35,9 @@
  * @should_batch: optional; return false for a migration reason (enum
  *	migrate_reason) this migrator does not want.  Evaluated when the
  *	policy table is rebuilt, not per batch.
- * @owner: the module providing the callbacks (THIS_MODULE); it is pinned
- *	while the migrator is registered.
+ * @owner: the module providing the callbacks (THIS_MODULE); referenced
+ *	around every call.  Its module_exit() must call
+ *	migrate_offload_stop().
  * @priority: default priority; the highest-priority migrator that can take
  *	a folio copies it.  The administrator may change it in sysfs.
  * @reasons: capability: BIT(MR_*) of the migration reasons served; 0 = all.

@@ -90,10 +90,13 @@ for kind in pages thp; do
 		t seed.fallback.$kind.$how fallback_migrate $kind $how
 	done
 done
-t seed.rmmod_refused_while_registered sh -c '! rmmod mo_test 2>/dev/null'
 t seed.stop sh -c 'echo 0 > /sys/module/mo_test/parameters/registered'
 t seed.sysfs_dir_removed test ! -e $MO/migrators/mo_count
-t seed.rmmod rmmod mo_test
+t seed.restart sh -c 'echo 1 > /sys/module/mo_test/parameters/registered'
+t seed.restarted.migrate counted_migrate pages move_pages
+# module_exit() unregisters: rmmod of a registered migrator works.
+t seed.rmmod_while_registered rmmod mo_test
+t seed.sysfs_dir_removed_by_rmmod test ! -e $MO/migrators/mo_count
 t after_rmmod.migrate migrate_all
 
 A=$MO/migrators/fake_a B=$MO/migrators/fake_b
@@ -121,5 +124,23 @@ t pair.disabled_b_gets_nothing split pages move_pages $PAGES 0 0
 t pair.global_off sh -c "echo 0 > $MO/enabled"
 t pair.global_off.migrate split pages move_pages 0 0 0
 echo 1 > $MO/enabled
-t pair.stop sh -c 'echo 0 > /sys/module/mo_test/parameters/registered && rmmod mo_test'
+t pair.rmmod rmmod mo_test
+
+# rmmod while migrations run: a batch in flight holds the module (rmmod
+# says EAGAIN, retried); module_exit() waits for it; no byte is lost.
+rmmod_under_load() {
+	insmod /modules/mo_test.ko set=pair || return 1
+	(for i in 1 2 3 4 5 6; do migrate_check pages move_pages 16 >/dev/null || exit 1; done) &
+	pid=$!
+	sleep 1
+	tries=1
+	until rmmod mo_test 2>/dev/null; do
+		[ $tries -lt 50 ] || { echo "rmmod kept failing"; return 1; }
+		tries=$((tries + 1)); sleep 0.1
+	done
+	echo "rmmod succeeded after $tries tries"
+	wait $pid || { echo "a migration under rmmod failed"; return 1; }
+	test ! -e $MO/migrators/fake_a
+}
+t rmmod_under_load rmmod_under_load
 t pair.after_rmmod.migrate migrate_all

@@ -8,8 +8,8 @@
  * reason and order, priority 20) and "fake_b" (4 KiB folios of move_pages(2)
  * and mbind(2) only, priority 10); the core's sysfs statistics tell what
  * they copied.  "fail" is a bitmask (bit 0 mo_count, 1 fake_a, 2 fake_b) of
- * migrators whose batches fail.  "registered" starts and stops the set: the
- * registry pins this module while it is registered.
+ * migrators whose batches fail.  "registered" starts and stops the set;
+ * module_exit() stops it too.
  */
 #include <linux/migrate.h>
 #include <linux/migrate_copy_offload.h>
