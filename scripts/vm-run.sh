@@ -37,6 +37,7 @@ cp "$TOP"/tests/vm/*.sh "$root/tests/"
 cp "$TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init"
 cp "$BUILD"/vm-modules/src/*.ko "$root/modules/"
+find "$vm/drivers/migrate_offload" -name '*.ko' -exec cp {} "$root/modules/" \; 2>/dev/null || true
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$vm/initramfs.cpio.gz"
 
 log "booting VM ($script, timeout ${timeout}s)"

@@ -126,21 +126,73 @@ t pair.global_off.migrate split pages move_pages 0 0 0
 echo 1 > $MO/enabled
 t pair.rmmod rmmod mo_test
 
-# rmmod while migrations run: a batch in flight holds the module (rmmod
-# says EAGAIN, retried); module_exit() waits for it; no byte is lost.
-rmmod_under_load() {
-	insmod /modules/mo_test.ko set=pair || return 1
-	(for i in 1 2 3 4 5 6; do migrate_check pages move_pages 16 >/dev/null || exit 1; done) &
+# rmmod MODULE while migrations of KIND run: a batch in flight holds the
+# module (rmmod says EAGAIN, retried); module_exit() waits for it; no byte
+# is lost.  MIGRATOR is the directory that must be gone afterwards.
+rmmod_under_load() {	# MODULE INSMOD_ARGS KIND MIGRATOR
+	insmod /modules/$1.ko $2 || return 1
+	(for i in 1 2 3 4 5 6; do migrate_check $3 move_pages 16 >/dev/null || exit 1; done) &
 	pid=$!
 	sleep 1
 	tries=1
-	until rmmod mo_test 2>/dev/null; do
+	until rmmod $1 2>/dev/null; do
 		[ $tries -lt 50 ] || { echo "rmmod kept failing"; return 1; }
 		tries=$((tries + 1)); sleep 0.1
 	done
 	echo "rmmod succeeded after $tries tries"
 	wait $pid || { echo "a migration under rmmod failed"; return 1; }
-	test ! -e $MO/migrators/fake_a
+	test ! -e $MO/migrators/$4
 }
-t rmmod_under_load rmmod_under_load
-t pair.after_rmmod.migrate migrate_all
+t rmmod_under_load rmmod_under_load mo_test set=pair pages fake_a
+
+# mtcopy: the multi-threaded CPU migrator.
+THP_SYSFS=/sys/kernel/mm/transparent_hugepage
+
+mtcopy_migrate() {	# KIND HOW FOLIO_KIB: every byte through mtcopy
+	f0=$(stat mtcopy folios) b0=$(stat mtcopy bytes)
+	migrate_check $1 $2 $MB || return 1
+	f=$(($(stat mtcopy folios) - f0)) b=$(($(stat mtcopy bytes) - b0))
+	echo "mtcopy copied $f folios, $((b >> 20)) MiB"
+	expect_eq "bytes copied by mtcopy" $b $((MB << 20)) &&
+		expect_eq "folios copied by mtcopy" $f $((MB * 1024 / $3))
+}
+
+mtcopy_leaves() {	# KIND: left to the CPU by mtcopy's defaults
+	b0=$(stat mtcopy bytes)
+	migrate_check $1 move_pages $MB || return 1
+	expect_eq "bytes copied by mtcopy" $(($(stat mtcopy bytes) - b0)) 0
+}
+
+mthp_64k() {	# on: only 64 KiB mTHPs for MADV_HUGEPAGE; off: back to PMD THPs
+	if [ $1 = on ]; then
+		echo never > $THP_SYSFS/hugepages-2048kB/enabled &&
+			echo madvise > $THP_SYSFS/hugepages-64kB/enabled
+	else
+		echo never > $THP_SYSFS/hugepages-64kB/enabled &&
+			echo inherit > $THP_SYSFS/hugepages-2048kB/enabled
+	fi
+}
+
+insmod /modules/mtcopy.ko threads=2
+t mtcopy.registered test -d $MO/migrators/mtcopy
+t mtcopy.leaves_4k_to_cpu mtcopy_leaves pages
+t mtcopy.bad.order0_outside_cap bad_write $MO/migrators/mtcopy/orders 0
+for how in move_pages mbind; do
+	t mtcopy.thp.$how mtcopy_migrate thp $how 2048
+done
+if [ -d $THP_SYSFS/hugepages-64kB ]; then
+	mthp_64k on
+	t mtcopy.mthp64k.mbind mtcopy_migrate mthp mbind 64
+	# move_pages(2) migrates an mTHP per batch: 16 pages, below the
+	# default min_batch_pages (512), so the CPU keeps them until the
+	# administrator lowers it.
+	t mtcopy.mthp64k.move_pages.small_batches_on_cpu mtcopy_leaves mthp
+	t mtcopy.min_batch_pages sh -c "echo 16 > $MO/migrators/mtcopy/min_batch_pages"
+	t mtcopy.mthp64k.move_pages mtcopy_migrate mthp move_pages 64
+	echo 512 > $MO/migrators/mtcopy/min_batch_pages
+	mthp_64k off
+fi
+t mtcopy.one_thread sh -c "echo 1 > /sys/module/mtcopy/parameters/threads"
+t mtcopy.one_thread.thp mtcopy_migrate thp move_pages 2048
+t mtcopy.rmmod rmmod mtcopy
+t mtcopy.rmmod_under_load rmmod_under_load mtcopy threads=2 thp mtcopy

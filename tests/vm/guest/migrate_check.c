@@ -4,7 +4,9 @@
  * node 1 with move_pages(2) or mbind(2), and check that every byte arrived
  * and that every page is on node 1.
  *
- * usage: migrate_check pages|thp move_pages|mbind SIZE_MIB
+ * usage: migrate_check pages|thp|mthp move_pages|mbind SIZE_MIB
+ * (mthp: MADV_HUGEPAGE without requiring PMD THPs, for the mTHP sizes the
+ * guest enabled under /sys/kernel/mm/transparent_hugepage/hugepages-*)
  * Prints one line "size=... thp_pages=... seconds=... mbps=..." and exits
  * 0 when every check passed.
  */
@@ -83,7 +85,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned long i, n, words, bad = 0;
-	int thp, use_mbind, *nodes, *status;
+	int thp, huge, use_mbind, *nodes, *status;
 	size_t size;
 	long thp_kb;
 	uint64_t *buf;
@@ -92,10 +94,12 @@ int main(int argc, char **argv)
 	char *raw;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s pages|thp move_pages|mbind SIZE_MIB\n", argv[0]);
+		fprintf(stderr, "usage: %s pages|thp|mthp move_pages|mbind SIZE_MIB\n",
+			argv[0]);
 		return 2;
 	}
 	thp = !strcmp(argv[1], "thp");
+	huge = thp || !strcmp(argv[1], "mthp");
 	use_mbind = !strcmp(argv[2], "mbind");
 	size = strtoul(argv[3], NULL, 0) << 20;
 	page_size = sysconf(_SC_PAGESIZE);
@@ -109,7 +113,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	buf = (uint64_t *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
-	if (madvise(buf, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+	if (madvise(buf, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
 		perror("madvise");
 		return 1;
 	}
