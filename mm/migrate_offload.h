@@ -64,6 +64,7 @@ struct mo_entry {
 	bool failed;			/* taken out by health tracking */
 	atomic_t consecutive_errors;
 	atomic_long_t throughput;	/* bytes per busy us, decayed average */
+	atomic_long_t lead;		/* base pages over its weighted share */
 	struct mo_stats stats;
 };
 

@@ -219,6 +219,9 @@ static void mo_batch_weights(struct mo_batch *b)
 /*
  * The highest-priority slot of @mask; among equal priorities, the one whose
  * share of base pages, with @pages more, stays lowest relative to its weight.
+ * Shares start from each migrator's lead carried over from earlier batches,
+ * so that batches of one folio (a THP is a batch of its own) are shared by
+ * weight too, as weighted interleave carries its position across calls.
  */
 static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 			    unsigned long pages)
@@ -265,8 +268,6 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 			if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
 				usable &= ~BIT(i);
 	}
-	memset(b->assigned, 0, sizeof(b->assigned));
-
 	dst = list_first_entry(&from->dst, struct folio, lru);
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
 		dst2 = list_next_entry(dst, lru);
@@ -281,6 +282,29 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 		dst = dst2;
 	}
 	return pending;
+}
+
+/*
+ * Keep of each migrator's share only its lead over the least served of its
+ * priority: history beyond that is forgotten.
+ */
+static void mo_batch_save_leads(struct mo_batch *b)
+{
+	const struct mo_table *t = b->t;
+	unsigned int i, j, first = 0;
+	unsigned long least;
+
+	for (i = 1; i <= t->nr; i++) {
+		if (i < t->nr && t->slot[i].priority == t->slot[first].priority)
+			continue;
+		least = ULONG_MAX;
+		for (j = first; j < i; j++)
+			least = min(least, b->assigned[j] / b->weight[j]);
+		for (j = first; j < i; j++)
+			atomic_long_set(&t->slot[j].e->lead,
+					b->assigned[j] - least * b->weight[j]);
+		first = i;
+	}
 }
 
 /* Run, re-route what failed, and leave on @left what the CPU must copy. */
@@ -371,9 +395,11 @@ void migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	for (i = 0; i < t->nr; i++) {
 		mo_pairs_init(&b->sub[i].pairs);
 		b->sub[i].e = t->slot[i].e;
+		b->assigned[i] = atomic_long_read(&t->slot[i].e->lead);
 	}
 	mo_batch_weights(b);
 	mo_batch_run(b, &left, &done);
+	mo_batch_save_leads(b);
 	kfree(b);
 out:
 	srcu_read_unlock(&migrate_offload_srcu, idx);

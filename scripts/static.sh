@@ -11,7 +11,8 @@ cd "$TOP"
 c_files=$(git ls-files -co --exclude-standard -- include mm drivers tests/kunit tests/vm/modules |
 	grep -E '\.[ch]$')
 objs="mm/migrate_copy_offload.o mm/migrate_offload_sched.o mm/migrate_offload_sysfs.o
-      mm/migrate.o drivers/migrate_offload/mtcopy/mtcopy.o"
+      mm/migrate.o drivers/migrate_offload/mtcopy/mtcopy.o
+      drivers/migrate_offload/dcbm/dcbm.o drivers/migrate_offload/testdma/testdma.o"
 fail=0
 
 tap() {	# tap NAME CMD...: run CMD, print its output as comments on failure
@@ -50,7 +51,7 @@ tap "kernel-doc" kdoc $(echo "$c_files" | grep -v '^tests/')
 w1() {
 	local out
 	out=$("${KMAKE[@]}" -s O="$BUILD/vm" W=1 $objs 2>&1) || { echo "$out"; return 1; }
-	! echo "$out" | grep -E 'migrate_copy_offload|migrate_offload|mtcopy' | grep -q warning ||
+	! echo "$out" | grep -E 'migrate_copy_offload|migrate_offload|mtcopy|dcbm|testdma' | grep -q warning ||
 		{ echo "$out"; return 1; }
 }
 tap "W=1 build of our objects" w1
@@ -58,7 +59,7 @@ tap "W=1 build of our objects" w1
 sparse_check() {
 	local out
 	out=$("${KMAKE[@]}" -s O="$BUILD/vm" C=2 CHECK=sparse $objs 2>&1) || { echo "$out"; return 1; }
-	! echo "$out" | grep -E 'migrate_copy_offload|migrate_offload|mtcopy' | grep -qE 'warning|error' ||
+	! echo "$out" | grep -E 'migrate_copy_offload|migrate_offload|mtcopy|dcbm|testdma' | grep -qE 'warning|error' ||
 		{ echo "$out"; return 1; }
 }
 tap "sparse on our objects" sparse_check

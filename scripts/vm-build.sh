@@ -14,7 +14,9 @@ mkdir -p "$out"
 
 frag=$out/fragment.config
 cp "$TOP/scripts/vm.config" "$frag"
-[ "$variant" = off ] && sed -i 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' "$frag"
+# Off: the feature and everything that depends on it.
+[ "$variant" = off ] && sed -i -e 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' \
+	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' "$frag"
 if ! cmp -s "$frag" "$out/.fragment.used" || [ ! -f "$out/.config" ]; then
 	"${KMAKE[@]}" O="$out" -s tinyconfig >/dev/null
 	(cd "$TREE" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" >/dev/null)

@@ -639,8 +639,31 @@ static void split_adaptive(struct kunit *test)
 	KUNIT_EXPECT_GT(test, atomic_long_read(&fakes[1].pages), 48);
 }
 
+/*
+ * A THP is a batch of its own: equal priorities still share such batches by
+ * weight, through the lead each migrator carries from batch to batch.
+ */
+static void split_single_folio_batches(struct kunit *test)
+{
+	struct fake_caps a = { .priority = 1, .weight = 2 };
+	struct fake_caps b = { .priority = 1, .weight = 1 };
+	int i;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &a)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &b)->m), 0);
+	for (i = 0; i < 6; i++) {
+		struct test_batch *batch = test_batch_alloc(test, 1, 9);
+
+		copy_batch(MR_NUMA_MISPLACED, batch);
+		expect_batch_copied(test, batch);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 4 * 512);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 2 * 512);
+}
+
 static struct kunit_case split_cases_list[] = {
 	KUNIT_CASE_PARAM(split_assigns_exactly, split_gen_params),
+	KUNIT_CASE(split_single_folio_batches),
 	KUNIT_CASE(split_reason_min_batch),
 	KUNIT_CASE_SLOW(split_adaptive),
 	{}

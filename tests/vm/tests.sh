@@ -196,3 +196,68 @@ t mtcopy.one_thread sh -c "echo 1 > /sys/module/mtcopy/parameters/threads"
 t mtcopy.one_thread.thp mtcopy_migrate thp move_pages 2048
 t mtcopy.rmmod rmmod mtcopy
 t mtcopy.rmmod_under_load rmmod_under_load mtcopy threads=2 thp mtcopy
+
+# dcbm over the test-only memcpy DMA engine.
+DMA=/sys/module/testdma/parameters
+
+migrator_migrate() {	# MIGRATOR KIND HOW FOLIO_KIB: every byte through it
+	f0=$(stat $1 folios) b0=$(stat $1 bytes)
+	migrate_check $2 $3 $MB || return 1
+	f=$(($(stat $1 folios) - f0)) b=$(($(stat $1 bytes) - b0))
+	echo "$1 copied $f folios, $((b >> 20)) MiB"
+	expect_eq "bytes copied by $1" $b $((MB << 20)) &&
+		expect_eq "folios copied by $1" $f $((MB * 1024 / $4))
+}
+
+# Injected failures (or, with "timeout", descriptors too slow and aborted):
+# every byte arrives, errors and fallbacks are counted.
+dcbm_faults() {	# HOW [timeout]
+	e0=$(stat dcbm errors) f0=$(cat $DMA/failed) c0=$(cat $MO/stats/fallback_folios)
+	migrate_check thp $1 $MB || return 1
+	e=$(($(stat dcbm errors) - e0)) f=$(($(cat $DMA/failed) - f0))
+	c=$(($(cat $MO/stats/fallback_folios) - c0))
+	echo "testdma failed $f descriptors, dcbm failed $e sub-batches, CPU copied $c folios"
+	[ $f -gt 0 ] || [ "$2" = timeout ] || { echo "no descriptor failed"; return 1; }
+	[ $e -gt 0 ] && expect_eq "CPU copied folios of failed sub-batches" $c $e
+}
+
+insmod /modules/testdma.ko channels=4
+insmod /modules/dcbm.ko channels=4
+t dcbm.registered test -d $MO/migrators/dcbm
+t dcbm.leaves_4k_to_cpu sh -c ". /tests/lib.sh; b0=\$(cat $MO/migrators/dcbm/stats/bytes); migrate_check pages move_pages $MB >/dev/null && expect_eq bytes \$((\$(cat $MO/migrators/dcbm/stats/bytes) - b0)) 0"
+for how in move_pages mbind; do
+	t dcbm.thp.$how migrator_migrate dcbm thp $how 2048
+done
+echo 0 > $MO/max_failures
+echo 3 > $DMA/fail_every
+for how in move_pages mbind; do
+	t dcbm.faults.thp.$how dcbm_faults $how
+done
+echo 0 > $DMA/fail_every
+echo 1 > $DMA/out_of_order
+echo 2 > $DMA/delay_ms
+t dcbm.out_of_order.thp migrator_migrate dcbm thp move_pages 2048
+echo 0 > $DMA/out_of_order
+echo 300 > $DMA/delay_ms
+echo 20 > /sys/module/dcbm/parameters/timeout_ms
+t dcbm.timeouts.thp dcbm_faults move_pages timeout
+echo 0 > $DMA/delay_ms
+echo 5000 > /sys/module/dcbm/parameters/timeout_ms
+echo 3 > $MO/max_failures
+
+# Both real migrators: dcbm (priority 20) over mtcopy (10), then equal.
+insmod /modules/mtcopy.ko threads=2
+t both.dcbm_priority migrator_migrate dcbm thp move_pages 2048
+t both.equal_priority sh -c "echo 10 > $MO/migrators/dcbm/priority"
+both_split() {
+	d0=$(stat dcbm folios) m0=$(stat mtcopy folios)
+	migrate_check thp mbind $MB || return 1
+	d=$(($(stat dcbm folios) - d0)) m=$(($(stat mtcopy folios) - m0))
+	echo "dcbm copied $d THPs, mtcopy $m"
+	expect_eq "THPs copied" $((d + m)) $((MB / 2)) && [ $d -gt 0 ] && [ $m -gt 0 ]
+}
+t both.split.thp both_split
+t both.rmmod_dcbm rmmod dcbm
+t both.rmmod_dcbm_under_load rmmod_under_load dcbm channels=4 thp dcbm
+t both.mtcopy_alone_after migrator_migrate mtcopy thp move_pages 2048
+t both.rmmod sh -c "rmmod mtcopy && rmmod testdma"

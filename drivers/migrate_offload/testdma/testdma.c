@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * testdma: a software DMA_MEMCPY dmaengine provider, for testing only.
+ *
+ * QEMU emulates no memcpy-capable DMA engine, so the tests of dcbm need a
+ * provider of their own.  testdma registers a real dma_device with a few
+ * DMA_MEMCPY channels; descriptors issued on a channel are copied with the
+ * CPU by a worker, which completes them and runs their callbacks.  Faults
+ * are injected with module parameters: fail every Nth descriptor, delay
+ * each burst, complete a burst in reverse order.
+ *
+ * Addresses are CPU physical addresses (dma-direct without an IOMMU): this
+ * is not a model of a real device and never will be.
+ */
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/dmaengine.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "dmaengine.h"
+
+#define TESTDMA_MAX_CHANNELS	16
+
+static unsigned int channels = 4;
+module_param(channels, uint, 0444);
+MODULE_PARM_DESC(channels, "Number of DMA_MEMCPY channels (1-16, default 4)");
+
+static unsigned int fail_every;
+module_param(fail_every, uint, 0644);
+MODULE_PARM_DESC(fail_every, "Fail every Nth descriptor, 0 = never");
+
+static unsigned int delay_ms;
+module_param(delay_ms, uint, 0644);
+MODULE_PARM_DESC(delay_ms, "Delay before each burst of descriptors, in ms");
+
+static bool out_of_order;
+module_param(out_of_order, bool, 0644);
+MODULE_PARM_DESC(out_of_order, "Complete each burst in reverse order");
+
+static unsigned long completed, failed;
+module_param(completed, ulong, 0444);
+module_param(failed, ulong, 0444);
+
+struct testdma_desc {
+	struct dma_async_tx_descriptor tx;
+	struct list_head node;
+	dma_addr_t dst, src;
+	size_t len;
+};
+
+struct testdma_chan {
+	struct dma_chan chan;
+	spinlock_t lock;		/* submitted, issued, cookies */
+	struct list_head submitted;
+	struct list_head issued;
+	struct work_struct work;
+};
+
+struct testdma {
+	struct dma_device dd;
+	struct testdma_chan chan[TESTDMA_MAX_CHANNELS];
+};
+
+static atomic_t testdma_seq = ATOMIC_INIT(0);
+static struct platform_device *testdma_pdev;
+
+static struct testdma_chan *to_testdma_chan(struct dma_chan *chan)
+{
+	return container_of(chan, struct testdma_chan, chan);
+}
+
+static struct testdma_desc *to_testdma_desc(struct dma_async_tx_descriptor *tx)
+{
+	return container_of(tx, struct testdma_desc, tx);
+}
+
+static dma_cookie_t testdma_tx_submit(struct dma_async_tx_descriptor *tx)
+{
+	struct testdma_chan *c = to_testdma_chan(tx->chan);
+	dma_cookie_t cookie;
+
+	spin_lock_bh(&c->lock);
+	cookie = dma_cookie_assign(tx);
+	list_add_tail(&to_testdma_desc(tx)->node, &c->submitted);
+	spin_unlock_bh(&c->lock);
+	return cookie;
+}
+
+static struct dma_async_tx_descriptor *
+testdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
+		    size_t len, unsigned long flags)
+{
+	struct testdma_desc *d = kzalloc(sizeof(*d), GFP_NOWAIT);
+
+	if (!d)
+		return NULL;
+	dma_async_tx_descriptor_init(&d->tx, chan);
+	d->tx.flags = flags;
+	d->tx.tx_submit = testdma_tx_submit;
+	d->dst = dst;
+	d->src = src;
+	d->len = len;
+	return &d->tx;
+}
+
+static void testdma_complete(struct testdma_chan *c, struct testdma_desc *d)
+{
+	unsigned int every = READ_ONCE(fail_every);
+	struct dmaengine_result res = { .result = DMA_TRANS_NOERROR };
+
+	if (every && atomic_inc_return(&testdma_seq) % every == 0) {
+		res.result = DMA_TRANS_WRITE_FAILED;
+		res.residue = d->len;
+		failed++;
+	} else {
+		memcpy(phys_to_virt(d->dst), phys_to_virt(d->src), d->len);
+		completed++;
+	}
+	spin_lock_bh(&c->lock);
+	dma_cookie_complete(&d->tx);
+	spin_unlock_bh(&c->lock);
+	dmaengine_desc_get_callback_invoke(&d->tx, &res);
+	kfree(d);
+}
+
+static void testdma_workfn(struct work_struct *work)
+{
+	struct testdma_chan *c = container_of(work, struct testdma_chan, work);
+	struct testdma_desc *d, *tmp;
+	LIST_HEAD(burst);
+
+	spin_lock_bh(&c->lock);
+	list_splice_tail_init(&c->issued, &burst);
+	spin_unlock_bh(&c->lock);
+	if (list_empty(&burst))
+		return;
+	if (READ_ONCE(delay_ms))
+		msleep(READ_ONCE(delay_ms));
+	if (READ_ONCE(out_of_order)) {
+		list_for_each_entry_safe_reverse(d, tmp, &burst, node)
+			testdma_complete(c, d);
+	} else {
+		list_for_each_entry_safe(d, tmp, &burst, node)
+			testdma_complete(c, d);
+	}
+}
+
+static void testdma_issue_pending(struct dma_chan *chan)
+{
+	struct testdma_chan *c = to_testdma_chan(chan);
+
+	spin_lock_bh(&c->lock);
+	list_splice_tail_init(&c->submitted, &c->issued);
+	spin_unlock_bh(&c->lock);
+	queue_work(system_unbound_wq, &c->work);
+}
+
+static enum dma_status testdma_tx_status(struct dma_chan *chan,
+					 dma_cookie_t cookie,
+					 struct dma_tx_state *state)
+{
+	return dma_cookie_status(chan, cookie, state);
+}
+
+/* Drop what is not being copied yet; the worker finishes its burst. */
+static int testdma_terminate_all(struct dma_chan *chan)
+{
+	struct testdma_chan *c = to_testdma_chan(chan);
+	struct testdma_desc *d, *tmp;
+	LIST_HEAD(drop);
+
+	spin_lock_bh(&c->lock);
+	list_splice_tail_init(&c->submitted, &drop);
+	list_splice_tail_init(&c->issued, &drop);
+	spin_unlock_bh(&c->lock);
+	list_for_each_entry_safe(d, tmp, &drop, node)
+		kfree(d);
+	return 0;
+}
+
+static void testdma_synchronize(struct dma_chan *chan)
+{
+	flush_work(&to_testdma_chan(chan)->work);
+}
+
+static int testdma_alloc_chan_resources(struct dma_chan *chan)
+{
+	dma_cookie_init(chan);
+	return 1;
+}
+
+static void testdma_free_chan_resources(struct dma_chan *chan)
+{
+	testdma_terminate_all(chan);
+	testdma_synchronize(chan);
+}
+
+static int testdma_probe(struct platform_device *pdev)
+{
+	unsigned int i, n = clamp(channels, 1U, TESTDMA_MAX_CHANNELS);
+	struct testdma *t;
+	int ret;
+
+	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	t = devm_kzalloc(&pdev->dev, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	dma_cap_set(DMA_MEMCPY, t->dd.cap_mask);
+	t->dd.dev = &pdev->dev;
+	t->dd.copy_align = DMAENGINE_ALIGN_1_BYTE;
+	t->dd.device_alloc_chan_resources = testdma_alloc_chan_resources;
+	t->dd.device_free_chan_resources = testdma_free_chan_resources;
+	t->dd.device_prep_dma_memcpy = testdma_prep_memcpy;
+	t->dd.device_issue_pending = testdma_issue_pending;
+	t->dd.device_tx_status = testdma_tx_status;
+	t->dd.device_terminate_all = testdma_terminate_all;
+	t->dd.device_synchronize = testdma_synchronize;
+	INIT_LIST_HEAD(&t->dd.channels);
+	for (i = 0; i < n; i++) {
+		struct testdma_chan *c = &t->chan[i];
+
+		spin_lock_init(&c->lock);
+		INIT_LIST_HEAD(&c->submitted);
+		INIT_LIST_HEAD(&c->issued);
+		INIT_WORK(&c->work, testdma_workfn);
+		c->chan.device = &t->dd;
+		list_add_tail(&c->chan.device_node, &t->dd.channels);
+	}
+	platform_set_drvdata(pdev, t);
+	ret = dma_async_device_register(&t->dd);
+	if (!ret)
+		dev_info(&pdev->dev, "test-only memcpy DMA engine, %u channels\n", n);
+	return ret;
+}
+
+static void testdma_remove(struct platform_device *pdev)
+{
+	struct testdma *t = platform_get_drvdata(pdev);
+
+	dma_async_device_unregister(&t->dd);
+}
+
+static struct platform_driver testdma_driver = {
+	.driver.name = "testdma",
+	.probe = testdma_probe,
+	.remove = testdma_remove,
+};
+
+static int __init testdma_init(void)
+{
+	int ret = platform_driver_register(&testdma_driver);
+
+	if (ret)
+		return ret;
+	testdma_pdev = platform_device_register_simple("testdma", -1, NULL, 0);
+	if (IS_ERR(testdma_pdev)) {
+		platform_driver_unregister(&testdma_driver);
+		return PTR_ERR(testdma_pdev);
+	}
+	return 0;
+}
+module_init(testdma_init);
+
+static void __exit testdma_exit(void)
+{
+	platform_device_unregister(testdma_pdev);
+	platform_driver_unregister(&testdma_driver);
+}
+module_exit(testdma_exit);
+
+MODULE_DESCRIPTION("Test-only software memcpy DMA engine with fault injection");
+MODULE_LICENSE("GPL");
