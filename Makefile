@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all prepare vm kunit vmtest static test demo export-patches clean distclean
+.PHONY: all prepare vm kunit vmtest static test demo bench export-patches clean distclean
 
 all: demo
 
@@ -28,12 +28,15 @@ test:
 demo:
 	@$(S)/demo.sh
 
+bench:
+	@$(S)/bench.sh
+
 export-patches:
 	@$(S)/export-patches.sh
 
 # Keep the prepared tree and the ccache: the next build is incremental.
 clean:
-	rm -rf build/vm build/vm-off build/vm-modules build/kunit build/initramfs
+	rm -rf build/vm build/vm-off build/vm-modules build/kunit build/initramfs build/bench
 
 distclean:
 	rm -rf build

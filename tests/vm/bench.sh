@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of "make bench": migration throughput per configuration, the
+# configurations interleaved in every round (TCG throughput drifts), and
+# the copy throughput of each migrator from its statistics.
+. /tests/lib.sh
+MB=${MB:-64}
+ROUNDS=${ROUNDS:-5}
+MO=/sys/kernel/mm/migrate_offload
+M=$MO/migrators
+
+insmod /modules/testdma.ko channels=4
+insmod /modules/dcbm.ko channels=4 orders=0x7ff min_batch_pages=0
+insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
+
+# use CONFIG: which migrators copy (all at priority 10, weight 1).
+use() {
+	echo 1 > $MO/enabled
+	echo 0 > $M/mtcopy/enabled; echo 0 > $M/dcbm/enabled
+	echo 10 > $M/dcbm/priority
+	case $1 in
+	cpu) echo 0 > $MO/enabled ;;
+	mtcopy1) echo 1 > /sys/module/mtcopy/parameters/threads; echo 1 > $M/mtcopy/enabled ;;
+	mtcopy2) echo 2 > /sys/module/mtcopy/parameters/threads; echo 1 > $M/mtcopy/enabled ;;
+	dcbm) echo 1 > $M/dcbm/enabled ;;
+	both) echo 2 > /sys/module/mtcopy/parameters/threads
+	      echo 1 > $M/mtcopy/enabled; echo 1 > $M/dcbm/enabled ;;
+	esac
+}
+
+round=1
+while [ $round -le $ROUNDS ]; do
+	for kind in thp pages; do
+		for config in cpu mtcopy1 mtcopy2 dcbm both; do
+			use $config
+			out=$(migrate_check $kind move_pages $MB) || { echo "BENCH_FAIL $config $kind"; continue; }
+			echo "BENCH $round $config $kind $(echo "$out" | sed 's/.*mbps=\([0-9]*\).*/\1/')"
+		done
+	done
+	round=$((round + 1))
+done
+for m in mtcopy dcbm; do
+	echo "BENCH_COPY $m $(cat $M/$m/stats/bytes) $(cat $M/$m/stats/busy_ns)"
+done
+echo "VMTEST ok bench"
