@@ -260,4 +260,10 @@ t both.split.thp both_split
 t both.rmmod_dcbm rmmod dcbm
 t both.rmmod_dcbm_under_load rmmod_under_load dcbm channels=4 thp dcbm
 t both.mtcopy_alone_after migrator_migrate mtcopy thp move_pages 2048
-t both.rmmod sh -c "rmmod mtcopy && rmmod testdma"
+t both.rmmod sh -c "rmmod mtcopy"
+
+# dcbm on the shared channels of dma_find_channel(), not private ones.
+insmod /modules/dcbm.ko shared=1
+t dcbm.shared.registered sh -c "dmesg | grep -q 'dcbm: 1 shared channel'"
+t dcbm.shared.thp migrator_migrate dcbm thp mbind 2048
+t dcbm.shared.rmmod sh -c "rmmod dcbm && rmmod testdma"
