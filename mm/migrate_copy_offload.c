@@ -35,6 +35,7 @@ struct mo_table __rcu *mo_table;
 unsigned long mo_batch_reasons;		/* reasons with a route */
 unsigned int mo_max_failures = 3;	/* 0: never take a migrator out */
 struct mo_stats mo_global_stats;
+struct mo_stats mo_reason_stats[MR_TYPES];
 struct workqueue_struct *mo_wq;
 
 /* Protects the entries, every tunable and the table pointer. */
@@ -339,7 +340,16 @@ static bool migrator_valid(const struct migrator *m)
 	return m && m->offload_copy && m->name[0] &&
 	       strnlen(m->name, MIGRATOR_NAME_LEN) < MIGRATOR_NAME_LEN &&
 	       !strchr(m->name, '/') &&
-	       !(m->reasons & ~MO_ALL_REASONS) && !(m->orders & ~MO_ALL_ORDERS);
+	       !(m->reasons & ~MO_ALL_REASONS) && !(m->orders & ~MO_ALL_ORDERS) &&
+	       (m->mc_safe || !(m->reasons & BIT(MR_MEMORY_FAILURE)));
+}
+
+/* Pages suspected bad are copied only machine-check safe. */
+static unsigned long migrator_cap_reasons(const struct migrator *m)
+{
+	unsigned long reasons = m->reasons ?: MO_ALL_REASONS;
+
+	return m->mc_safe ? reasons : reasons & ~BIT(MR_MEMORY_FAILURE);
 }
 
 static struct mo_entry *mo_entry_alloc(struct migrator *m)
@@ -349,7 +359,7 @@ static struct mo_entry *mo_entry_alloc(struct migrator *m)
 	if (!e)
 		return NULL;
 	e->m = m;
-	e->cap_reasons = m->reasons ?: MO_ALL_REASONS;
+	e->cap_reasons = migrator_cap_reasons(m);
 	e->cap_orders = m->orders ?: MO_ALL_ORDERS;
 	e->params = (struct mo_params) {
 		.priority = m->priority,
@@ -403,9 +413,11 @@ unlock:
  *
  * Context: process context, may sleep.
  * Return: 0 on success; -EINVAL if @m has no valid name, no offload_copy, or
- * capability masks naming unknown reasons or orders; -EEXIST if @m or
+ * capability masks naming unknown reasons or orders, or %MR_MEMORY_FAILURE
+ * without @m->mc_safe; -EEXIST if @m or
  * another migrator of that name is registered; -ENOSPC if %MO_MAX_MIGRATORS
- * are; -ENODEV if @m->owner is going away; -ENOMEM.
+ * are; -ENODEV if @m->owner is going away; -ENOMEM, also when the core
+ * could not set up at boot.
  */
 int migrate_offload_start(struct migrator *m)
 {
@@ -414,23 +426,27 @@ int migrate_offload_start(struct migrator *m)
 
 	if (!migrator_valid(m))
 		return -EINVAL;
+	/* Without the workqueue sub-batches cannot run: nothing registers. */
+	if (!mo_wq)
+		return -ENOMEM;
 	e = mo_entry_alloc(m);
 	if (!e)
 		return -ENOMEM;
 
 	mutex_lock(&mo_register_lock);
 	ret = mo_entry_link(e);
-	if (!ret && mo_sysfs_add_entry(e))
-		pr_warn("migrate_offload: no sysfs directory for migrator %s\n",
-			m->name);
-	mutex_unlock(&mo_register_lock);
-	if (ret) {
-		kobject_put(&e->kobj);
-		return ret;
+	if (!ret) {
+		if (mo_sysfs_add_entry(e))
+			pr_warn("migrate_offload: no sysfs directory for migrator %s\n",
+				m->name);
+		/* A stop may free @e as soon as the lock is dropped. */
+		pr_info("migrate_offload: migrator %s registered (priority %d)\n",
+			m->name, e->params.priority);
 	}
-	pr_info("migrate_offload: migrator %s registered (priority %d)\n",
-		m->name, e->params.priority);
-	return 0;
+	mutex_unlock(&mo_register_lock);
+	if (ret)
+		kobject_put(&e->kobj);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(migrate_offload_start);
 

@@ -23,14 +23,20 @@
 #define MO_ALL_REASONS		GENMASK(MR_TYPES - 1, 0)
 #define MO_ALL_ORDERS		GENMASK(MO_NR_ORDERS - 1, 0)
 
+/*
+ * Counters of a migrator; the global ones and those of each migration
+ * reason count batches instead of sub-batches, folios and bytes batch-copied
+ * by migrators or the CPU fallback, folios the CPU batch-copied after failed
+ * sub-batches, and folios left to the per-folio copy of the move phase.
+ */
 enum mo_stat {
-	MO_STAT_BATCHES,	/* sub-batches run (global: batches seen) */
-	MO_STAT_FOLIOS,		/* folios copied (global: offloaded) */
-	MO_STAT_BYTES,		/* bytes copied (global: offloaded) */
+	MO_STAT_BATCHES,	/* sub-batches run (global, reason: batches) */
+	MO_STAT_FOLIOS,		/* folios copied */
+	MO_STAT_BYTES,		/* bytes copied */
 	MO_STAT_ERRORS,		/* failed sub-batches */
-	MO_STAT_FALLBACK,	/* folios of failed sub-batches (global: CPU copied) */
+	MO_STAT_FALLBACK,	/* folios of failed sub-batches */
 	MO_STAT_BUSY_NS,	/* time spent in offload_copy() */
-	MO_STAT_CPU,		/* global: folios no migrator took */
+	MO_STAT_CPU,		/* global, reason: left to the per-folio copy */
 	MO_NR_STATS
 };
 
@@ -104,6 +110,7 @@ extern struct mo_table __rcu *mo_table;
 extern unsigned long mo_batch_reasons;
 extern unsigned int mo_max_failures;
 extern struct mo_stats mo_global_stats;
+extern struct mo_stats mo_reason_stats[MR_TYPES];
 extern struct workqueue_struct *mo_wq;
 
 /* Registry (migrate_copy_offload.c) */
@@ -153,8 +160,9 @@ static inline bool migrate_offload_should_batch(int reason)
 	return READ_ONCE(mo_batch_reasons) & BIT(reason);
 }
 
-void migrate_offload_copy_batch(int reason, struct list_head *dst_list,
-				struct list_head *src_list, unsigned int nr);
+unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
+					struct list_head *src_list,
+					unsigned int nr, unsigned int skipped);
 #else
 static inline bool migrate_offload_active(void)
 {
@@ -166,11 +174,13 @@ static inline bool migrate_offload_should_batch(int reason)
 	return false;
 }
 
-static inline void migrate_offload_copy_batch(int reason,
-					      struct list_head *dst_list,
-					      struct list_head *src_list,
-					      unsigned int nr)
+static inline unsigned int migrate_offload_copy_batch(int reason,
+						      struct list_head *dst_list,
+						      struct list_head *src_list,
+						      unsigned int nr,
+						      unsigned int skipped)
 {
+	return 0;
 }
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */
 

@@ -10,9 +10,11 @@
  * pages among nodes (or, in adaptive mode, by measured throughput, so that
  * their sub-batches finish together).  The sub-batches run concurrently:
  * the caller runs one, mo_wq the others.  A failed sub-batch goes to the
- * next candidates, then to folios_mc_copy(); every copied destination is
- * marked once, and folios no migrator serves are left to the ordinary
- * per-folio copy of the move phase.
+ * next candidates, then to the machine-check safe CPU copy (straight there
+ * after -EHWPOISON).  The copied pairs are handed back first, followed by
+ * those the move phase must copy per folio (no migrator serves them, or the
+ * CPU could not copy them either): the copied state travels in the order
+ * of the lists, never in the folios themselves.
  *
  * This runs inside reclaim and compaction: nothing here may enter direct
  * reclaim.  Without memory for the bookkeeping the batch is copied on the
@@ -69,6 +71,15 @@ static void mo_pairs_add(struct mo_pairs *p, struct folio *src,
 	p->pages += folio_nr_pages(src);
 }
 
+/* Move the pair @src, @dst of @from to @to. */
+static void mo_pairs_move(struct mo_pairs *from, struct mo_pairs *to,
+			  struct folio *src, struct folio *dst)
+{
+	from->nr--;
+	from->pages -= folio_nr_pages(src);
+	mo_pairs_add(to, src, dst);
+}
+
 static void mo_pairs_splice(struct mo_pairs *from, struct mo_pairs *to)
 {
 	list_splice_tail_init(&from->src, &to->src);
@@ -85,16 +96,14 @@ static void mo_pairs_splice(struct mo_pairs *from, struct mo_pairs *to)
  * @src_list: source folios, in the same order and of the same sizes
  * @nr: number of folios on each list
  *
- * Copies each source folio to the destination at the same position and marks
- * each destination whose contents were copied (folio_test_content_copied()).
- * Destinations that are marked already are skipped.  A pair that cannot be
- * copied (a poisoned source page, folios of different sizes) stays unmarked:
- * the migration path copies it again per folio and fails it there.
+ * Copies each source folio to the destination at the same position.  A
+ * migrator may use it to copy what its engine cannot.  Neither folio's
+ * fields are touched.
  *
  * Context: process context, may sleep.
  * Return: 0 if every folio was copied, -EINVAL if the lists do not hold @nr
- * folios each (nothing is copied then), -EHWPOISON if some folio could not be
- * copied.
+ * folios each (nothing is copied then), -EHWPOISON if some folio could not
+ * be copied (a poisoned source page, folios of different sizes).
  */
 int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 		   unsigned int nr)
@@ -107,19 +116,38 @@ int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 
 	dst = list_first_entry(dst_list, struct folio, lru);
 	list_for_each_entry(src, src_list, lru) {
-		if (!folio_test_content_copied(dst)) {
-			if (folio_nr_pages(dst) == folio_nr_pages(src) &&
-			    !folio_mc_copy(dst, src))
-				folio_set_content_copied(dst);
-			else
-				ret = -EHWPOISON;
-		}
+		if (folio_nr_pages(dst) != folio_nr_pages(src) ||
+		    folio_mc_copy(dst, src))
+			ret = -EHWPOISON;
 		dst = list_next_entry(dst, lru);
 		cond_resched();
 	}
 	return ret;
 }
 EXPORT_SYMBOL_GPL(folios_mc_copy);
+
+/* Copy the pairs of @from on the CPU; those copied move to @done. */
+static void mo_cpu_copy(struct mo_pairs *from, struct mo_pairs *done)
+{
+	struct folio *src, *src2, *dst, *dst2;
+
+	if (!from->nr)
+		return;
+	dst = list_first_entry(&from->dst, struct folio, lru);
+	list_for_each_entry_safe(src, src2, &from->src, lru) {
+		dst2 = list_next_entry(dst, lru);
+		if (!folio_mc_copy(dst, src))
+			mo_pairs_move(from, done, src, dst);
+		dst = dst2;
+		cond_resched();
+	}
+}
+
+static void mo_count(int reason, enum mo_stat i, long n)
+{
+	mo_stat_add(&mo_global_stats, i, n);
+	mo_stat_add(&mo_reason_stats[reason], i, n);
+}
 
 /* Decayed average of bytes per busy microsecond. */
 static void mo_update_throughput(struct mo_entry *e, unsigned long bytes,
@@ -135,7 +163,6 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 {
 	struct mo_entry *e = s->e;
 	unsigned int max_failures;
-	struct folio *dst;
 
 	mo_stat_add(&e->stats, MO_STAT_BATCHES, 1);
 	mo_stat_add(&e->stats, MO_STAT_BUSY_NS, ns);
@@ -152,8 +179,6 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 	mo_stat_add(&e->stats, MO_STAT_FOLIOS, s->pairs.nr);
 	mo_stat_add(&e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
 	mo_update_throughput(e, s->pairs.pages << PAGE_SHIFT, ns);
-	list_for_each_entry(dst, &s->pairs.dst, lru)
-		folio_set_content_copied(dst);
 }
 
 /* A module on its way out gets no new work: its sub-batch fails over. */
@@ -274,9 +299,7 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 		mask = route[folio_order(src)] & usable;
 		if (mask) {
 			i = mo_pick(b, mask, folio_nr_pages(src));
-			from->nr--;
-			from->pages -= folio_nr_pages(src);
-			mo_pairs_add(&b->sub[i].pairs, src, dst);
+			mo_pairs_move(from, &b->sub[i].pairs, src, dst);
 			pending |= BIT(i);
 		}
 		dst = dst2;
@@ -307,33 +330,36 @@ static void mo_batch_save_leads(struct mo_batch *b)
 	}
 }
 
-/* Run, re-route what failed, and leave on @left what the CPU must copy. */
+/*
+ * Run, re-route what failed, copy on the CPU what no candidate is left for,
+ * and leave on @left what the move phase must copy per folio.
+ */
 static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
 			 struct mo_pairs *done)
 {
 	unsigned long pending = mo_assign(b, left, true);
-	struct mo_pairs failed;
+	struct mo_pairs failed, poisoned;
+	struct mo_sub *s;
 	unsigned int i;
 
 	mo_pairs_init(&failed);
+	mo_pairs_init(&poisoned);
 	while (pending) {
 		mo_run_subs(b, pending);
 		for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
-			if (b->sub[i].ret) {
+			s = &b->sub[i];
+			if (s->ret)
 				b->excluded |= BIT(i);
-				mo_pairs_splice(&b->sub[i].pairs, &failed);
-			} else {
-				mo_pairs_splice(&b->sub[i].pairs, done);
-			}
+			/* A bad source page goes to no other migrator. */
+			mo_pairs_splice(&s->pairs, !s->ret ? done :
+					s->ret == -EHWPOISON ? &poisoned : &failed);
 		}
 		pending = failed.nr ? mo_assign(b, &failed, false) : 0;
 	}
-	if (failed.nr) {
-		/* No candidate left: the CPU copies, marking what it copied. */
-		folios_mc_copy(&failed.dst, &failed.src, failed.nr);
-		mo_stat_add(&mo_global_stats, MO_STAT_FALLBACK, failed.nr);
-		mo_pairs_splice(&failed, done);
-	}
+	mo_pairs_splice(&poisoned, &failed);
+	mo_count(b->reason, MO_STAT_FALLBACK, failed.nr);
+	mo_cpu_copy(&failed, done);
+	mo_pairs_splice(&failed, left);
 }
 
 static unsigned long folio_list_pages(struct list_head *list)
@@ -352,17 +378,20 @@ static unsigned long folio_list_pages(struct list_head *list)
  * @dst_list: destination folios, linked through folio->lru
  * @src_list: source folios, in the same order and of the same sizes
  * @nr: number of folios on each list
+ * @skipped: folios of the batch the caller left out (not batchable), for
+ *	the statistics
  *
  * Splits the batch among the migrators of the policy table, runs the
  * sub-batches concurrently and copies on the CPU whatever they failed to
- * copy.  Every destination whose contents were copied is marked; folios no
- * migrator takes are left unmarked for the per-folio copy of the move
- * phase.  The lists come back with the same pairs, possibly reordered.
+ * copy.  The lists come back with the same pairs, reordered: the copied
+ * pairs first, then those the move phase must copy per folio.
  *
  * Context: process context, may sleep; called by migrate_pages_batch().
+ * Return: the number of copied pairs at the head of the lists.
  */
-void migrate_offload_copy_batch(int reason, struct list_head *dst_list,
-				struct list_head *src_list, unsigned int nr)
+unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
+					struct list_head *src_list,
+					unsigned int nr, unsigned int skipped)
 {
 	struct mo_pairs left, done;
 	const struct mo_table *t;
@@ -376,20 +405,17 @@ void migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	list_splice_init(dst_list, &left.dst);
 	left.nr = nr;
 	left.pages = folio_list_pages(&left.src);
-	mo_stat_add(&mo_global_stats, MO_STAT_BATCHES, 1);
+	mo_count(reason, MO_STAT_BATCHES, 1);
 
 	idx = srcu_read_lock(&migrate_offload_srcu);
 	t = srcu_dereference(mo_table, &migrate_offload_srcu);
-	if (!t->nr || left.pages < t->reason[reason].min_batch_pages)
+	if (!nr || !t->nr || left.pages < t->reason[reason].min_batch_pages)
 		goto out;
 
+	/* Without memory for the bookkeeping, the move phase copies. */
 	b = kzalloc(struct_size(b, sub, t->nr), GFP_NOWAIT | __GFP_NOWARN);
-	if (!b) {
-		folios_mc_copy(&left.dst, &left.src, left.nr);
-		mo_stat_add(&mo_global_stats, MO_STAT_FALLBACK, left.nr);
-		mo_pairs_splice(&left, &done);
+	if (!b)
 		goto out;
-	}
 	b->t = t;
 	b->reason = reason;
 	for (i = 0; i < t->nr; i++) {
@@ -403,10 +429,12 @@ void migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	kfree(b);
 out:
 	srcu_read_unlock(&migrate_offload_srcu, idx);
-	mo_stat_add(&mo_global_stats, MO_STAT_FOLIOS, done.nr);
-	mo_stat_add(&mo_global_stats, MO_STAT_BYTES, done.pages << PAGE_SHIFT);
-	mo_stat_add(&mo_global_stats, MO_STAT_CPU, left.nr);
+	mo_count(reason, MO_STAT_FOLIOS, done.nr);
+	mo_count(reason, MO_STAT_BYTES, done.pages << PAGE_SHIFT);
+	mo_count(reason, MO_STAT_CPU, left.nr + skipped);
+	nr = done.nr;
 	mo_pairs_splice(&left, &done);
 	list_splice(&done.src, src_list);
 	list_splice(&done.dst, dst_list);
+	return nr;
 }

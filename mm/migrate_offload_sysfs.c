@@ -8,12 +8,13 @@
  *	migrators/<name>/{priority,enabled,reasons,orders,weight,
  *			  min_batch_pages,healthy,capable_reasons,
  *			  capable_orders,stats/}
- *	reasons/<reason>/{min_batch_pages,split}
+ *	reasons/<reason>/{min_batch_pages,split,stats/}
  *
  * Every store() parses first and changes nothing on bad input (-EINVAL);
  * a store() on a migrator being unregistered gets -ENODEV.  A show() reads
  * one value without mo_lock: it may be a moment old, never torn.
  */
+#include <linux/ctype.h>
 #include <linux/kobject.h>
 #include <linux/kstrtox.h>
 #include <linux/migrate.h>
@@ -43,29 +44,37 @@ static int mo_reason_index(const char *name, size_t len)
 	return -EINVAL;
 }
 
-/* Folio order of a token: an order ("9") or a folio size ("2M", "4096"). */
+/*
+ * Folio order of a token: an order ("9") or a folio size in bytes ("4096")
+ * or with a K, M or G suffix ("2M").  A size that is no power of two, or
+ * that does not fit an order, even by overflowing, is -EINVAL.
+ */
 static int mo_order_index(const char *tok)
 {
-	unsigned long long size;
-	char *end;
+	static const char suffixes[] = "KMG";
+	size_t len = strlen(tok);
+	unsigned int shift = 0;
+	const char *suffix;
+	char num[24];
+	u64 size;
 
-	if (!strpbrk(tok, "kKmMgG")) {
-		unsigned int order;
-
-		if (kstrtouint(tok, 0, &order))
-			return -EINVAL;
-		if (order < MO_NR_ORDERS)
-			return order;
-		size = order;
-	} else {
-		size = memparse(tok, &end);
-		if (*end)
-			return -EINVAL;
+	suffix = len ? strchr(suffixes, toupper(tok[len - 1])) : NULL;
+	if (suffix) {
+		shift = 10 * (suffix - suffixes + 1);
+		len--;
 	}
-	if (size < PAGE_SIZE || !is_power_of_2(size) ||
-	    ilog2(size) - PAGE_SHIFT >= MO_NR_ORDERS)
+	if (!len || len >= sizeof(num))
 		return -EINVAL;
-	return ilog2(size) - PAGE_SHIFT;
+	memcpy(num, tok, len);
+	num[len] = '\0';
+	if (kstrtou64(num, 0, &size))
+		return -EINVAL;
+	if (!shift && size < MO_NR_ORDERS)
+		return size;
+	if (!is_power_of_2(size) || ilog2(size) + shift < PAGE_SHIFT ||
+	    ilog2(size) + shift - PAGE_SHIFT >= MO_NR_ORDERS)
+		return -EINVAL;
+	return ilog2(size) + shift - PAGE_SHIFT;
 }
 
 /*
@@ -294,21 +303,39 @@ static const struct attribute_group mo_entry_group = {
 	.attrs = mo_entry_attrs,
 };
 
-/* stats/ of a migrator, and the global stats/ */
+/* stats/ of a migrator, of a reason, and the global stats/ */
 
 struct mo_stat_attr {
 	struct kobj_attribute attr;
 	enum mo_stat stat;
 };
 
+static int kobj_to_reason(struct kobject *kobj)
+{
+	int r;
+
+	for (r = 0; r < MR_TYPES; r++)
+		if (mo_reason_kobjs[r] == kobj)
+			return r;
+	return -EINVAL;
+}
+
+static struct mo_stats *mo_kobj_stats(struct kobject *kobj)
+{
+	int r;
+
+	if (kobj == mo_root_kobj)
+		return &mo_global_stats;
+	r = kobj_to_reason(kobj);
+	return r >= 0 ? &mo_reason_stats[r] : &kobj_to_entry(kobj)->stats;
+}
+
 static ssize_t mo_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
 	enum mo_stat i = container_of(attr, struct mo_stat_attr, attr)->stat;
-	struct mo_stats *s = kobj == mo_root_kobj ? &mo_global_stats :
-			     &kobj_to_entry(kobj)->stats;
 
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&s->v[i]));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&mo_kobj_stats(kobj)->v[i]));
 }
 
 #define MO_STAT_ATTR(_name, _stat)					\
@@ -396,16 +423,6 @@ void mo_sysfs_del_entry(struct mo_entry *e)
 
 /* reasons/<reason>/ */
 
-static int kobj_to_reason(struct kobject *kobj)
-{
-	int r;
-
-	for (r = 0; r < MR_TYPES; r++)
-		if (mo_reason_kobjs[r] == kobj)
-			return r;
-	return -EINVAL;
-}
-
 static ssize_t reason_min_batch_pages_show(struct kobject *kobj,
 					   struct kobj_attribute *attr, char *buf)
 {
@@ -459,6 +476,27 @@ static const struct attribute_group mo_reason_group = {
 	.attrs = mo_reason_attrs,
 };
 
+/* The global stats/ and reasons/<reason>/stats/ */
+static struct attribute *mo_batch_stats_attrs[] = {
+	&mo_stat_batches.attr.attr,
+	&mo_stat_folios.attr.attr,
+	&mo_stat_bytes.attr.attr,
+	&mo_stat_fallback_folios.attr.attr,
+	&mo_stat_cpu_folios.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group mo_batch_stats_group = {
+	.name = "stats",
+	.attrs = mo_batch_stats_attrs,
+};
+
+static const struct attribute_group *mo_reason_groups[] = {
+	&mo_reason_group,
+	&mo_batch_stats_group,
+	NULL,
+};
+
 /* The top directory */
 
 static ssize_t global_enabled_show(struct kobject *kobj,
@@ -506,27 +544,13 @@ static struct attribute *mo_root_attrs[] = {
 	NULL,
 };
 
-static struct attribute *mo_root_stats_attrs[] = {
-	&mo_stat_batches.attr.attr,
-	&mo_stat_folios.attr.attr,
-	&mo_stat_bytes.attr.attr,
-	&mo_stat_fallback_folios.attr.attr,
-	&mo_stat_cpu_folios.attr.attr,
-	NULL,
-};
-
 static const struct attribute_group mo_root_group = {
 	.attrs = mo_root_attrs,
 };
 
-static const struct attribute_group mo_root_stats_group = {
-	.name = "stats",
-	.attrs = mo_root_stats_attrs,
-};
-
 static const struct attribute_group *mo_root_groups[] = {
 	&mo_root_group,
-	&mo_root_stats_group,
+	&mo_batch_stats_group,
 	NULL,
 };
 
@@ -551,7 +575,7 @@ int __init mo_sysfs_init(void)
 		mo_reason_kobjs[r] = kobject_create_and_add(migrate_reason_names[r],
 							    reasons);
 		if (!mo_reason_kobjs[r] ||
-		    sysfs_create_group(mo_reason_kobjs[r], &mo_reason_group))
+		    sysfs_create_groups(mo_reason_kobjs[r], mo_reason_groups))
 			goto err;
 	}
 	mo_migrators_kobj = kobject_create_and_add("migrators", mo_root_kobj);

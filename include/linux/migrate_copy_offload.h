@@ -7,10 +7,10 @@
  * registered migrators (DMA engine drivers, multi-threaded CPU copiers, ...)
  * by migration reason, folio order, priority and weight, and the sub-batches
  * run concurrently.  Whatever a migrator fails to copy goes to the next
- * candidate and finally to the CPU (folios_mc_copy()).  Each destination
- * folio whose contents were copied is marked and the move phase skips the
- * copy for it; an unmarked folio is copied by the ordinary per-folio path,
- * so a failing migrator never loses data.
+ * candidate and finally to the CPU.  The move phase skips the copy for the
+ * folios copied; every other folio is copied by the ordinary per-folio path,
+ * so a failing migrator never loses data.  Which folios were copied is known
+ * only to mm/migrate.c and the core: a migrator never marks a folio.
  */
 #ifndef _LINUX_MIGRATE_COPY_OFFLOAD_H
 #define _LINUX_MIGRATE_COPY_OFFLOAD_H
@@ -45,6 +45,19 @@
  * @min_batch_pages: default minimum number of base pages of a batch this
  *	migrator can take; below it the batch stays with others or the CPU.
  * @weight: default share among migrators of equal priority; 0 = 1.
+ * @mc_safe: the copy survives a machine check on the source (it reads with
+ *	copy_mc_*() or the engine reports poison as an error).  Only such
+ *	migrators serve %MR_MEMORY_FAILURE, whose pages are suspected bad: a
+ *	migrator that is not may not name it in @reasons.
+ *
+ * Where offload_copy() runs: in the migrating task, which may be kswapd or
+ * kcompactd or be in direct reclaim or compaction (PF_MEMALLOC), or on the
+ * core's WQ_MEM_RECLAIM workqueue.  It may sleep, but must not allocate
+ * with direct reclaim, and must not wait for work on a workqueue without
+ * WQ_MEM_RECLAIM (no flush of system_wq, no dmaengine_terminate_sync() on
+ * a provider that completes from one): reclaim would wait on itself.  A
+ * failed sub-batch returns -EHWPOISON if a source page was bad (the CPU
+ * then copies it, machine-check safe), another negative errno otherwise.
  *
  * A migrator written for the single-migrator API (name, offload_copy,
  * should_batch, owner) registers and works unchanged: priority 0, every
@@ -61,33 +74,14 @@ struct migrator {
 	unsigned long orders;
 	unsigned int min_batch_pages;
 	unsigned int weight;
+	bool mc_safe;
 };
-
-/*
- * The "content copied" marker lives in bit 2 of the destination folio's
- * ->private, next to the anon_vma pointer and the PAGE_WAS_* bits that
- * mm/migrate.c keeps there during migration.  anon_vma is at least 8-byte
- * aligned only on 64-bit, hence CONFIG_MIGRATION_COPY_OFFLOAD depends on
- * 64BIT.
- */
-#define MIGRATE_CONTENT_COPIED	0x4UL
 
 #ifdef CONFIG_MIGRATION_COPY_OFFLOAD
 int migrate_offload_start(struct migrator *m);
 int migrate_offload_stop(struct migrator *m);
 int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 		   unsigned int nr);
-
-static inline void folio_set_content_copied(struct folio *dst)
-{
-	dst->private = (void *)((unsigned long)dst->private |
-				MIGRATE_CONTENT_COPIED);
-}
-
-static inline bool folio_test_content_copied(const struct folio *dst)
-{
-	return (unsigned long)dst->private & MIGRATE_CONTENT_COPIED;
-}
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */
 
 #endif /* _LINUX_MIGRATE_COPY_OFFLOAD_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of page migration copy offload: the CPU batch copy and the
- * content-copied marker, the registry of migrators, the arbitration of a
+ * KUnit tests of page migration copy offload: the CPU batch copy, the
+ * copied pairs handed back first and no folio field touched, the registry of migrators, the arbitration of a
  * batch among them (split, fallback, concurrency, health), unregistration
  * with a batch in flight, and the sysfs parsers.  Fake migrators in the
  * style of drivers/clk/clk_test.c copy, fail, sleep or block on request;
@@ -23,6 +23,7 @@ struct test_batch {
 	struct list_head src;
 	struct list_head dst;
 	unsigned int nr;
+	unsigned int copied;	/* pairs copied by the last copy_batch() */
 };
 
 static u8 test_pattern(unsigned int folio, unsigned long page, size_t off)
@@ -126,20 +127,22 @@ static struct test_batch *test_batch_alloc(struct kunit *test,
 	return test_batch_alloc_mixed(test, &order, &nr, 1);
 }
 
-/* Pages of destinations left unmarked: those left to the per-folio copy. */
-static unsigned long batch_unmarked_pages(struct test_batch *b)
+/* Pages of the pairs left to the per-folio copy: those after the copied. */
+static unsigned long batch_uncopied_pages(struct test_batch *b)
 {
 	unsigned long n = 0;
+	unsigned int i = 0;
 	struct folio *dst;
 
 	list_for_each_entry(dst, &b->dst, lru)
-		if (!folio_test_content_copied(dst))
+		if (i++ >= b->copied)
 			n += folio_nr_pages(dst);
 	return n;
 }
 
-/* Every pair still paired, every destination marked and holding its data. */
-static void expect_batch_copied(struct kunit *test, struct test_batch *b)
+/* Every pair still paired, the first @copied holding their data. */
+static void expect_pairs_copied(struct kunit *test, struct test_batch *b,
+				unsigned int copied)
 {
 	struct folio *src, *dst;
 	unsigned int n = 0;
@@ -147,10 +150,9 @@ static void expect_batch_copied(struct kunit *test, struct test_batch *b)
 	dst = list_first_entry(&b->dst, struct folio, lru);
 	list_for_each_entry(src, &b->src, lru) {
 		KUNIT_EXPECT_EQ(test, src->index, dst->index);
-		KUNIT_EXPECT_TRUE_MSG(test, folio_test_content_copied(dst),
-				      "folio %lu not marked", dst->index);
-		KUNIT_EXPECT_EQ_MSG(test, folio_bad_pages(dst, dst->index), 0,
-				    "folio %lu has wrong contents", dst->index);
+		if (n < copied)
+			KUNIT_EXPECT_EQ_MSG(test, folio_bad_pages(dst, dst->index), 0,
+					    "folio %lu has wrong contents", dst->index);
 		dst = list_next_entry(dst, lru);
 		n++;
 	}
@@ -158,9 +160,16 @@ static void expect_batch_copied(struct kunit *test, struct test_batch *b)
 	KUNIT_EXPECT_EQ(test, list_count_nodes(&b->dst), b->nr);
 }
 
+/* Every pair reported copied and holding its data. */
+static void expect_batch_copied(struct kunit *test, struct test_batch *b)
+{
+	KUNIT_EXPECT_EQ(test, b->copied, b->nr);
+	expect_pairs_copied(test, b, b->nr);
+}
+
 static void copy_batch(int reason, struct test_batch *b)
 {
-	migrate_offload_copy_batch(reason, &b->dst, &b->src, b->nr);
+	b->copied = migrate_offload_copy_batch(reason, &b->dst, &b->src, b->nr, 0);
 }
 
 static const unsigned int test_orders[] = { 0, 4, 9 };
@@ -174,44 +183,57 @@ KUNIT_ARRAY_PARAM(test_order, test_orders, order_to_desc);
 
 /* folios_mc_copy() */
 
-static void folios_mc_copy_copies_and_marks(struct kunit *test)
+static void folios_mc_copy_copies(struct kunit *test)
 {
 	unsigned int order = *(const unsigned int *)test->param_value;
 	struct test_batch *b = test_batch_alloc(test, 3, order);
 
 	KUNIT_EXPECT_EQ(test, folios_mc_copy(&b->dst, &b->src, b->nr), 0);
-	expect_batch_copied(test, b);
+	expect_pairs_copied(test, b, b->nr);
 }
 
 static void folios_mc_copy_rejects_length_mismatch(struct kunit *test)
 {
 	struct test_batch *b = test_batch_alloc(test, 2, 0);
 	struct folio *extra = folio_alloc(GFP_KERNEL, 0);
+	struct folio *dst;
 
 	KUNIT_EXPECT_EQ(test, folios_mc_copy(&b->dst, &b->src, 3), -EINVAL);
 	KUNIT_EXPECT_EQ(test, folios_mc_copy(&b->dst, &b->src, 1), -EINVAL);
 	KUNIT_ASSERT_NOT_NULL(test, extra);
 	list_add_tail(&extra->lru, &b->src);
 	KUNIT_EXPECT_EQ(test, folios_mc_copy(&b->dst, &b->src, 2), -EINVAL);
-	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
+	/* Nothing was copied: the destinations still hold zeroes. */
+	list_for_each_entry(dst, &b->dst, lru)
+		KUNIT_EXPECT_EQ(test, folio_bad_pages(dst, dst->index), 1);
 }
 
-static void folios_mc_copy_skips_marked(struct kunit *test)
+/*
+ * ->private belongs to whoever owns the folio (hugetlb keeps its flags
+ * there, filesystems their data, migrate.c its record): the batch copy
+ * neither reads nor writes it, on the CPU or through a migrator.
+ */
+static void folios_mc_copy_leaves_private(struct kunit *test)
 {
 	struct test_batch *b = test_batch_alloc(test, 2, 0);
-	struct folio *first = list_first_entry(&b->dst, struct folio, lru);
+	struct folio *folio;
 
-	folio_set_content_copied(first);
+	list_for_each_entry(folio, &b->dst, lru)
+		folio->private = (void *)0x4UL;	/* hugetlb's HPG_temporary */
+	list_for_each_entry(folio, &b->src, lru)
+		folio->private = (void *)0x5UL;
 	KUNIT_EXPECT_EQ(test, folios_mc_copy(&b->dst, &b->src, b->nr), 0);
-	/* The marked one was not touched: it still holds zeroes. */
-	KUNIT_EXPECT_EQ(test, folio_bad_pages(first, 0), 1);
-	KUNIT_EXPECT_EQ(test, folio_bad_pages(list_next_entry(first, lru), 1), 0);
+	expect_pairs_copied(test, b, b->nr);
+	list_for_each_entry(folio, &b->dst, lru)
+		KUNIT_EXPECT_PTR_EQ(test, folio->private, (void *)0x4UL);
+	list_for_each_entry(folio, &b->src, lru)
+		KUNIT_EXPECT_PTR_EQ(test, folio->private, (void *)0x5UL);
 }
 
 static struct kunit_case folios_mc_copy_cases[] = {
-	KUNIT_CASE_PARAM(folios_mc_copy_copies_and_marks, test_order_gen_params),
+	KUNIT_CASE_PARAM(folios_mc_copy_copies, test_order_gen_params),
 	KUNIT_CASE(folios_mc_copy_rejects_length_mismatch),
-	KUNIT_CASE(folios_mc_copy_skips_marked),
+	KUNIT_CASE(folios_mc_copy_leaves_private),
 	{}
 };
 
@@ -228,6 +250,7 @@ enum fake_mode {
 	FAKE_FAIL_ODD,		/* copy half the folios, then fail, every other call */
 	FAKE_NOOP,		/* claim success without copying: cost only */
 	FAKE_BLOCK,		/* signal "entered", wait for "release", copy */
+	FAKE_POISON,		/* fail every call as if a source page were bad */
 };
 
 struct fake {
@@ -260,6 +283,8 @@ static int fake_copy(struct fake *f, struct list_head *dst_list,
 		msleep(f->sleep_ms);
 	if (f->mode == FAKE_FAIL)
 		return -EIO;
+	if (f->mode == FAKE_POISON)
+		return -EHWPOISON;
 	dst = list_first_entry(dst_list, struct folio, lru);
 	list_for_each_entry(src, src_list, lru) {
 		if (f->mode == FAKE_FAIL_ODD && call % 2 && i++ >= cnt / 2)
@@ -454,7 +479,7 @@ static void registry_seed_api(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
 	copy_batch(MR_SYSCALL, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
-	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 4);
+	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 4);
 	copy_batch(MR_DEMOTION, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
 	expect_batch_copied(test, b);
@@ -468,7 +493,7 @@ static void registry_stopped_never_called(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, migrate_offload_stop(&fakes[0].m), 0);
 	copy_batch(MR_SYSCALL, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
-	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
+	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 2);
 }
 
 /* Tunables: bad values are refused and change nothing. */
@@ -581,15 +606,26 @@ static void split_assigns_exactly(struct kunit *test)
 						      split_counts, 3);
 	unsigned int i;
 
+	struct mo_stats *rs = &mo_reason_stats[c->reason];
+	long batches, folios, cpu;
+
 	for (i = 0; i < c->nr_fakes; i++)
 		KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(i, &c->caps[i])->m), 0);
+	batches = atomic_long_read(&rs->v[MO_STAT_BATCHES]);
+	folios = atomic_long_read(&rs->v[MO_STAT_FOLIOS]);
+	cpu = atomic_long_read(&rs->v[MO_STAT_CPU]);
 	copy_batch(c->reason, b);
 	for (i = 0; i < c->nr_fakes; i++)
 		KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&fakes[i].pages),
 				    c->want[i], "fake%u", i);
-	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), c->want_left);
-	if (!c->want_left)
-		expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), c->want_left);
+	expect_pairs_copied(test, b, b->copied);
+	/* The reason's statistics say where the folios went. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_BATCHES]) - batches, 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_FOLIOS]) - folios,
+			b->copied);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_CPU]) - cpu,
+			b->nr - b->copied);
 }
 
 /* The per-reason minimum batch keeps small batches on the CPU. */
@@ -600,7 +636,7 @@ static void split_reason_min_batch(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
 	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_MIN_BATCH, 9), 0);
 	copy_batch(MR_SYSCALL, b);
-	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 8);
+	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 8);
 	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_MIN_BATCH, 8), 0);
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
@@ -763,7 +799,7 @@ static void fallback_health(struct kunit *test)
 		if (i < 2)
 			expect_batch_copied(test, b);
 		else
-			KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
+			KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 2);
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(e->failed));
@@ -780,6 +816,78 @@ static void fallback_health(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 2);
 }
 
+/*
+ * Through a failing migrator, a copying one and the CPU fallback, no
+ * folio's ->private is read or written, and the folios the caller left out
+ * are counted as left to the per-folio copy.
+ */
+static void fallback_leaves_private(struct kunit *test)
+{
+	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
+	struct mo_stats *rs = &mo_reason_stats[MR_COMPACTION];
+	struct test_batch *b = test_batch_alloc(test, 4, 0);
+	long cpu = atomic_long_read(&rs->v[MO_STAT_CPU]);
+	struct folio *folio;
+	int round;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
+	list_for_each_entry(folio, &b->dst, lru)
+		folio->private = (void *)0x4UL;
+	for (round = 0; round < 2; round++) {
+		/* Round 0: the next candidate copies; round 1: the CPU. */
+		fakes[0].mode = FAKE_FAIL;
+		fakes[1].mode = round ? FAKE_FAIL : FAKE_COPY;
+		b->copied = migrate_offload_copy_batch(MR_COMPACTION, &b->dst,
+						       &b->src, b->nr, 3);
+		expect_batch_copied(test, b);
+		list_for_each_entry(folio, &b->dst, lru)
+			KUNIT_EXPECT_PTR_EQ(test, folio->private, (void *)0x4UL);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_CPU]) - cpu, 6);
+}
+
+/*
+ * A sub-batch failed with -EHWPOISON goes straight to the CPU copy, which
+ * is machine-check safe: no other migrator reads the bad page.
+ */
+static void fallback_poison_to_cpu(struct kunit *test)
+{
+	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
+	struct test_batch *b = test_batch_alloc(test, 4, 0);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
+	fakes[0].mode = FAKE_POISON;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[1].calls), 0);
+}
+
+/* Only machine-check safe migrators copy pages suspected bad. */
+static void fallback_memory_failure_mc_safe_only(struct kunit *test)
+{
+	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
+	struct test_batch *b = test_batch_alloc(test, 4, 0);
+	struct fake *unsafe = fake_setup(0, &hi), *safe = fake_setup(1, &lo);
+
+	unsafe->m.reasons = BIT(MR_MEMORY_FAILURE);
+	KUNIT_EXPECT_EQ(test, migrate_offload_start(&unsafe->m), -EINVAL);
+	unsafe->m.reasons = 0;
+	safe->m.mc_safe = true;
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&unsafe->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&safe->m), 0);
+	KUNIT_EXPECT_FALSE(test, fake_entry(test, unsafe)->cap_reasons &
+			   BIT(MR_MEMORY_FAILURE));
+	copy_batch(MR_MEMORY_FAILURE, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&unsafe->calls), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&safe->pages), 4);
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&unsafe->calls), 1);
+}
+
 static void fallback_global_switch(struct kunit *test)
 {
 	struct test_batch *b = test_batch_alloc(test, 2, 0);
@@ -789,7 +897,7 @@ static void fallback_global_switch(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
 	copy_batch(MR_SYSCALL, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
-	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(b), 2);
+	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 2);
 	KUNIT_ASSERT_EQ(test, mo_set_enabled(true), 0);
 	KUNIT_EXPECT_TRUE(test, migrate_offload_active());
 }
@@ -800,6 +908,9 @@ static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE_PARAM(fallback_fails_some, test_order_gen_params),
 	KUNIT_CASE(fallback_sleeper),
 	KUNIT_CASE(fallback_health),
+	KUNIT_CASE(fallback_leaves_private),
+	KUNIT_CASE(fallback_poison_to_cpu),
+	KUNIT_CASE(fallback_memory_failure_mc_safe_only),
 	KUNIT_CASE(fallback_global_switch),
 	{}
 };
@@ -887,7 +998,7 @@ static void unregister_with_batch_in_flight(struct kunit *test)
 
 	copy_batch(MR_SYSCALL, after);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
-	KUNIT_EXPECT_EQ(test, batch_unmarked_pages(after), 4);
+	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(after), 4);
 }
 
 /* Real folios of several orders through two concurrent migrators. */
@@ -916,15 +1027,11 @@ static void arbitration_cost(struct kunit *test)
 	struct test_batch *b = test_batch_alloc(test, 512, 0);
 	u64 t0, copy_ns, one_ns, two_ns;
 	const int runs = 20;
-	struct folio *dst;
 	int i;
 
 	t0 = ktime_get_ns();
-	for (i = 0; i < runs; i++) {
-		list_for_each_entry(dst, &b->dst, lru)
-			dst->private = NULL;
+	for (i = 0; i < runs; i++)
 		folios_mc_copy(&b->dst, &b->src, b->nr);
-	}
 	copy_ns = (ktime_get_ns() - t0) / runs;
 
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
@@ -998,6 +1105,11 @@ static const struct parse_case parse_cases[] = {
 	{ "garbage", true, "9x", MO_ALL_ORDERS, -EINVAL },
 	{ "negative", true, "-1", MO_ALL_ORDERS, -EINVAL },
 	{ "no order", true, "", MO_ALL_ORDERS, -EINVAL },
+	{ "lower-case suffix", true, "64k", MO_ALL_ORDERS, 0, BIT(4) },
+	{ "K overflowing to 2M", true, "18014398509484032K", MO_ALL_ORDERS, -EINVAL },
+	{ "M overflowing to 2M", true, "17592186044418M", MO_ALL_ORDERS, -EINVAL },
+	{ "suffix alone", true, "M", MO_ALL_ORDERS, -EINVAL },
+	{ "two suffixes", true, "2MM", MO_ALL_ORDERS, -EINVAL },
 };
 
 KUNIT_ARRAY_PARAM_DESC(parse, parse_cases, desc);

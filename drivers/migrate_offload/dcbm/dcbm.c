@@ -169,6 +169,8 @@ static struct migrator dcbm = {
 	.name = "dcbm",
 	.offload_copy = dcbm_copy,
 	.owner = THIS_MODULE,
+	/* A DMA read of poisoned memory is fatal on many platforms. */
+	.mc_safe = false,
 };
 
 static void dcbm_release_channels(void)

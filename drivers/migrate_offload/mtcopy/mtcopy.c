@@ -121,6 +121,7 @@ static struct migrator mtcopy = {
 	.name = "mtcopy",
 	.offload_copy = mtcopy_copy,
 	.owner = THIS_MODULE,
+	.mc_safe = true,	/* copy_mc_highpage() */
 };
 
 static int __init mtcopy_init(void)
