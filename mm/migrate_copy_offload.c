@@ -149,7 +149,7 @@ static void mo_rebuild_workfn(struct work_struct *work)
 	mutex_unlock(&mo_lock);
 }
 
-static DECLARE_WORK(mo_rebuild_work, mo_rebuild_workfn);
+DECLARE_WORK(mo_rebuild_work, mo_rebuild_workfn);
 
 /**
  * mo_entry_failed - take a migrator out after too many consecutive failures
@@ -157,6 +157,8 @@ static DECLARE_WORK(mo_rebuild_work, mo_rebuild_workfn);
  *
  * Called by the data path, which may run inside reclaim: the table is
  * rebuilt from a work item.  The data path skips @e from now on already.
+ * The rebuild allocates with GFP_KERNEL under mo_lock, so it must not run
+ * on mo_wq, which reclaim (kswapd demoting) flushes: system_unbound_wq.
  */
 void mo_entry_failed(struct mo_entry *e)
 {
@@ -165,7 +167,7 @@ void mo_entry_failed(struct mo_entry *e)
 	WRITE_ONCE(e->failed, true);
 	pr_warn("migrate_offload: migrator %s taken out after %d consecutive failures\n",
 		e->m->name, atomic_read(&e->consecutive_errors));
-	queue_work(mo_wq, &mo_rebuild_work);
+	queue_work(system_unbound_wq, &mo_rebuild_work);
 }
 
 static bool mo_params_valid(const struct mo_entry *e, const struct mo_params *p)

@@ -119,6 +119,7 @@ extern struct list_head mo_entries;
 extern bool mo_enabled;
 extern struct mo_reason_policy mo_reasons[MR_TYPES];
 int mo_table_rebuild(void);
+extern struct work_struct mo_rebuild_work;
 void mo_entry_failed(struct mo_entry *e);
 enum mo_param {
 	MO_PARAM_PRIORITY,

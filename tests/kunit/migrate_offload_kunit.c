@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of page migration copy offload: the CPU batch copy, the
- * copied pairs handed back first and no folio field touched, the registry of migrators, the arbitration of a
- * batch among them (split, fallback, concurrency, health), unregistration
- * with a batch in flight, and the sysfs parsers.  Fake migrators in the
+ * copied pairs handed back first and no folio field touched, the registry
+ * of migrators, the arbitration of a batch among them (split, fallback,
+ * concurrency, health), unregistration with a batch in flight, and the
+ * sysfs parsers.  Fake migrators in the
  * style of drivers/clk/clk_test.c copy, fail, sleep or block on request;
  * every batch is made of real folios whose contents are checked.
  */
@@ -803,7 +804,7 @@ static void fallback_health(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(e->failed));
-	flush_workqueue(mo_wq);		/* the table rebuild */
+	flush_work(&mo_rebuild_work);
 	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
 
 	fakes[0].mode = FAKE_COPY;
