@@ -8,10 +8,28 @@
  * dma_find_channel() hands out.  A sub-batch is dealt folio by folio over
  * the channels, one descriptor per folio.  Every mapping is checked, every
  * descriptor has a completion callback (engines may complete out of
- * order), and the wait has a timeout; on a timeout the channels are
- * terminated, and on any error everything is unmapped and the sub-batch
- * fails, so that the core copies it elsewhere.  Channels are held only
- * while dcbm is loaded.
+ * order), and on any error everything is unmapped and the sub-batch fails,
+ * so that the core copies it elsewhere.
+ *
+ * Real engines differ in what they report and what they can abort, and the
+ * core marks a folio copied on our word, so:
+ *
+ * - A sub-batch succeeds only if every callback reported no error and every
+ *   cookie reads DMA_COMPLETE from dmaengine_tx_status() (ptdma reports a
+ *   failed descriptor only there, with a NULL callback result).
+ * - A sub-batch owns its private channels exclusively: it claims every free
+ *   one (waiting for one if none is free), so concurrent callers (kswapd,
+ *   move_pages, NUMA faults) never share a channel and an abort can only
+ *   hit the aborting caller's own descriptors; hidma runs the callbacks of
+ *   terminated descriptors as successes, which must never reach another
+ *   caller.  The cost: at most as many concurrent sub-batches as channels.
+ * - A timeout aborts only channels whose device can both terminate and
+ *   synchronize (no DMA in flight and no callback running afterwards).
+ *   Otherwise (ioat and idxd cannot terminate) and on shared channels,
+ *   which other dmaengine clients use, dcbm never abandons a transfer: it
+ *   waits for completion, so no DMA outlives the copy and the wait state on
+ *   the stack outlives every callback.
+ * - The copy is not machine-check safe: dcbm never serves memory_failure.
  */
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
@@ -20,6 +38,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 
 #define DCBM_MAX_CHANNELS	16
 
@@ -33,7 +52,7 @@ MODULE_PARM_DESC(shared, "Use shared channels (dma_find_channel()) instead of pr
 
 static unsigned int timeout_ms = 5000;
 module_param(timeout_ms, uint, 0644);
-MODULE_PARM_DESC(timeout_ms, "Time a sub-batch may take before it is aborted (default 5000)");
+MODULE_PARM_DESC(timeout_ms, "Time after which a sub-batch fails, aborted where the engine can abort (default 5000)");
 
 static int priority = 20;
 module_param(priority, int, 0444);
@@ -49,11 +68,14 @@ MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 
 
 static struct dma_chan *dcbm_chans[DCBM_MAX_CHANNELS];
 static unsigned int dcbm_nr_chans;
+static unsigned long dcbm_busy;		/* private channels claimed */
+static DECLARE_WAIT_QUEUE_HEAD(dcbm_chan_wait);
 
 struct dcbm_xfer {
 	struct dma_chan *chan;
 	dma_addr_t src, dst;
 	size_t len;
+	dma_cookie_t cookie;
 };
 
 struct dcbm_wait {
@@ -72,9 +94,46 @@ static void dcbm_callback(void *arg, const struct dmaengine_result *res)
 		complete(&w->done);
 }
 
-static struct dma_chan *dcbm_chan(unsigned int i)
+/* Claim every free private channel; false if none is free. */
+static bool dcbm_claim(unsigned long *mine)
 {
-	return shared ? dma_find_channel(DMA_MEMCPY) : dcbm_chans[i % dcbm_nr_chans];
+	unsigned int i;
+
+	*mine = 0;
+	for (i = 0; i < dcbm_nr_chans; i++)
+		if (!test_and_set_bit(i, &dcbm_busy))
+			*mine |= BIT(i);
+	return *mine;
+}
+
+static void dcbm_release(unsigned long mine)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, &mine, dcbm_nr_chans)
+		clear_bit(i, &dcbm_busy);
+	wake_up_all(&dcbm_chan_wait);
+}
+
+/* The @n-th channel of the claimed set @mine, or a shared one. */
+static struct dma_chan *dcbm_chan(unsigned long mine, unsigned int n)
+{
+	unsigned int i;
+
+	if (shared)
+		return dma_find_channel(DMA_MEMCPY);
+	n %= hweight_long(mine);
+	for_each_set_bit(i, &mine, dcbm_nr_chans)
+		if (!n--)
+			break;
+	return dcbm_chans[i];
+}
+
+/* Can a transfer on @chan be abandoned with nothing left running? */
+static bool dcbm_abortable(struct dma_chan *chan)
+{
+	return !shared && chan->device->device_terminate_all &&
+	       chan->device->device_synchronize;
 }
 
 /* Map both folios and submit one descriptor copying them. */
@@ -98,7 +157,8 @@ static int dcbm_submit(struct dcbm_xfer *x, struct folio *dst, struct folio *src
 	tx->callback_result = dcbm_callback;
 	tx->callback_param = w;
 	atomic_inc(&w->pending);
-	if (dma_submit_error(dmaengine_submit(tx))) {
+	x->cookie = dmaengine_submit(tx);
+	if (dma_submit_error(x->cookie)) {
 		atomic_dec(&w->pending);
 		goto unmap_dst;
 	}
@@ -118,24 +178,59 @@ static void dcbm_unmap(struct dcbm_xfer *x)
 	dma_unmap_page(dev, x->src, x->len, DMA_TO_DEVICE);
 }
 
+/* Wait for all; on a timeout abort what can be, else keep waiting. */
+static int dcbm_wait(struct dcbm_wait *w, struct dcbm_xfer *x, unsigned int n)
+{
+	unsigned long timeout = msecs_to_jiffies(READ_ONCE(timeout_ms));
+	unsigned int i;
+
+	if (wait_for_completion_timeout(&w->done, timeout))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!dcbm_abortable(x[i].chan))
+			break;
+	if (i < n) {
+		wait_for_completion(&w->done);
+		return -ETIMEDOUT;
+	}
+	/* Our channels only: after this no DMA and no callback of ours runs. */
+	for (i = 0; i < n; i++)
+		dmaengine_terminate_sync(x[i].chan);
+	return -ETIMEDOUT;
+}
+
+/* Every descriptor reported complete by its engine, whatever the callback said. */
+static int dcbm_confirm(struct dcbm_xfer *x, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (dmaengine_tx_status(x[i].chan, x[i].cookie, NULL) != DMA_COMPLETE)
+			return -EIO;
+	return 0;
+}
+
 static int dcbm_copy(struct list_head *dst_list, struct list_head *src_list,
 		     unsigned int cnt)
 {
 	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
+	unsigned long mine = 0;
 	unsigned int i, n = 0;
 	struct dcbm_wait w;
 	struct dcbm_xfer *x;
-	int ret = 0;
+	int ret = 0, wret = 0;
 
 	x = kcalloc(cnt, sizeof(*x), GFP_NOWAIT | __GFP_NOWARN);
 	if (!x)
 		return -ENOMEM;
+	if (!shared)
+		wait_event(dcbm_chan_wait, dcbm_claim(&mine));
 	atomic_set(&w.pending, 1);	/* ours, dropped once all are issued */
 	atomic_set(&w.errors, 0);
 	init_completion(&w.done);
 
 	list_for_each_entry(src, src_list, lru) {
-		x[n].chan = dcbm_chan(n);
+		x[n].chan = dcbm_chan(mine, n);
 		if (!x[n].chan) {
 			ret = -ENODEV;
 			break;
@@ -149,18 +244,17 @@ static int dcbm_copy(struct list_head *dst_list, struct list_head *src_list,
 	for (i = 0; i < n; i++)
 		dma_async_issue_pending(x[i].chan);
 
-	if (!atomic_dec_and_test(&w.pending) &&
-	    !wait_for_completion_timeout(&w.done,
-					 msecs_to_jiffies(READ_ONCE(timeout_ms)))) {
-		/* After this no callback of ours runs: w may go. */
-		for (i = 0; i < n; i++)
-			dmaengine_terminate_sync(x[i].chan);
-		ret = -ETIMEDOUT;
-	}
+	if (!atomic_dec_and_test(&w.pending))
+		wret = dcbm_wait(&w, x, n);
+	ret = ret ?: wret;
 	if (!ret && atomic_read(&w.errors))
 		ret = -EIO;
+	if (!ret)
+		ret = dcbm_confirm(x, n);
 	for (i = 0; i < n; i++)
 		dcbm_unmap(&x[i]);
+	if (!shared)
+		dcbm_release(mine);
 	kfree(x);
 	return ret;
 }
@@ -200,6 +294,9 @@ static int dcbm_get_channels(void)
 		chan = dma_request_chan_by_mask(&mask);
 		if (IS_ERR(chan))
 			break;
+		if (!dcbm_abortable(chan))
+			pr_info("dcbm: %s cannot abort a transfer: never abandoned on a timeout\n",
+				dma_chan_name(chan));
 		dcbm_chans[dcbm_nr_chans++] = chan;
 	}
 	return dcbm_nr_chans ? 0 : -ENODEV;

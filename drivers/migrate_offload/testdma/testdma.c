@@ -7,7 +7,15 @@
  * DMA_MEMCPY channels; descriptors issued on a channel are copied with the
  * CPU by a worker, which completes them and runs their callbacks.  Faults
  * are injected with module parameters: fail every Nth descriptor, delay
- * each burst, complete a burst in reverse order.
+ * each burst, complete a burst in reverse order.  Other parameters make it
+ * behave like the impolite real engines: no device_terminate_all (ioat,
+ * idxd), no device_synchronize, a failure reported only in the descriptor
+ * status with a NULL callback result (ptdma), and the callbacks of
+ * terminated descriptors run as successes (qcom hidma).
+ *
+ * Completions run on a WQ_MEM_RECLAIM workqueue of its own: clients call
+ * device_synchronize() from reclaim, which must not wait on a workqueue
+ * that reclaim cannot count on.
  *
  * Addresses are CPU physical addresses (dma-direct without an IOMMU): this
  * is not a model of a real device and never will be.
@@ -21,6 +29,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "dmaengine.h"
 
@@ -42,6 +51,22 @@ static bool out_of_order;
 module_param(out_of_order, bool, 0644);
 MODULE_PARM_DESC(out_of_order, "Complete each burst in reverse order");
 
+static bool no_terminate;
+module_param(no_terminate, bool, 0444);
+MODULE_PARM_DESC(no_terminate, "No device_terminate_all, like ioat and idxd");
+
+static bool no_synchronize;
+module_param(no_synchronize, bool, 0444);
+MODULE_PARM_DESC(no_synchronize, "No device_synchronize");
+
+static bool status_error;
+module_param(status_error, bool, 0644);
+MODULE_PARM_DESC(status_error, "Report a failure only as DMA_ERROR in the status, with a NULL callback result, like ptdma");
+
+static bool terminated_complete;
+module_param(terminated_complete, bool, 0644);
+MODULE_PARM_DESC(terminated_complete, "Run the callbacks of terminated descriptors as successes, like qcom hidma");
+
 static unsigned long completed, failed;
 module_param(completed, ulong, 0444);
 module_param(failed, ulong, 0444);
@@ -59,6 +84,7 @@ struct testdma_chan {
 	struct list_head submitted;
 	struct list_head issued;
 	struct work_struct work;
+	struct xarray errors;		/* cookies that failed (status_error) */
 };
 
 struct testdma {
@@ -68,6 +94,7 @@ struct testdma {
 
 static atomic_t testdma_seq = ATOMIC_INIT(0);
 static struct platform_device *testdma_pdev;
+static struct workqueue_struct *testdma_wq;
 
 static struct testdma_chan *to_testdma_chan(struct dma_chan *chan)
 {
@@ -112,11 +139,14 @@ static void testdma_complete(struct testdma_chan *c, struct testdma_desc *d)
 {
 	unsigned int every = READ_ONCE(fail_every);
 	struct dmaengine_result res = { .result = DMA_TRANS_NOERROR };
+	bool in_status = READ_ONCE(status_error);
 
 	if (every && atomic_inc_return(&testdma_seq) % every == 0) {
 		res.result = DMA_TRANS_WRITE_FAILED;
 		res.residue = d->len;
 		failed++;
+		if (in_status)
+			xa_store(&c->errors, d->tx.cookie, xa_mk_value(1), GFP_ATOMIC);
 	} else {
 		memcpy(phys_to_virt(d->dst), phys_to_virt(d->src), d->len);
 		completed++;
@@ -124,7 +154,7 @@ static void testdma_complete(struct testdma_chan *c, struct testdma_desc *d)
 	spin_lock_bh(&c->lock);
 	dma_cookie_complete(&d->tx);
 	spin_unlock_bh(&c->lock);
-	dmaengine_desc_get_callback_invoke(&d->tx, &res);
+	dmaengine_desc_get_callback_invoke(&d->tx, in_status ? NULL : &res);
 	kfree(d);
 }
 
@@ -157,17 +187,25 @@ static void testdma_issue_pending(struct dma_chan *chan)
 	spin_lock_bh(&c->lock);
 	list_splice_tail_init(&c->submitted, &c->issued);
 	spin_unlock_bh(&c->lock);
-	queue_work(system_unbound_wq, &c->work);
+	queue_work(testdma_wq, &c->work);
 }
 
 static enum dma_status testdma_tx_status(struct dma_chan *chan,
 					 dma_cookie_t cookie,
 					 struct dma_tx_state *state)
 {
-	return dma_cookie_status(chan, cookie, state);
+	enum dma_status status = dma_cookie_status(chan, cookie, state);
+
+	if (status == DMA_COMPLETE && xa_load(&to_testdma_chan(chan)->errors, cookie))
+		return DMA_ERROR;
+	return status;
 }
 
-/* Drop what is not being copied yet; the worker finishes its burst. */
+/*
+ * Drop what is not being copied yet; the worker finishes its burst.  With
+ * terminated_complete, the dropped descriptors' callbacks run with a NULL
+ * result, which dmaengine reports as a success: what hidma does.
+ */
 static int testdma_terminate_all(struct dma_chan *chan)
 {
 	struct testdma_chan *c = to_testdma_chan(chan);
@@ -178,8 +216,11 @@ static int testdma_terminate_all(struct dma_chan *chan)
 	list_splice_tail_init(&c->submitted, &drop);
 	list_splice_tail_init(&c->issued, &drop);
 	spin_unlock_bh(&c->lock);
-	list_for_each_entry_safe(d, tmp, &drop, node)
+	list_for_each_entry_safe(d, tmp, &drop, node) {
+		if (READ_ONCE(terminated_complete))
+			dmaengine_desc_get_callback_invoke(&d->tx, NULL);
 		kfree(d);
+	}
 	return 0;
 }
 
@@ -198,6 +239,7 @@ static void testdma_free_chan_resources(struct dma_chan *chan)
 {
 	testdma_terminate_all(chan);
 	testdma_synchronize(chan);
+	xa_destroy(&to_testdma_chan(chan)->errors);
 }
 
 static int testdma_probe(struct platform_device *pdev)
@@ -220,8 +262,10 @@ static int testdma_probe(struct platform_device *pdev)
 	t->dd.device_prep_dma_memcpy = testdma_prep_memcpy;
 	t->dd.device_issue_pending = testdma_issue_pending;
 	t->dd.device_tx_status = testdma_tx_status;
-	t->dd.device_terminate_all = testdma_terminate_all;
-	t->dd.device_synchronize = testdma_synchronize;
+	if (!no_terminate)
+		t->dd.device_terminate_all = testdma_terminate_all;
+	if (!no_synchronize)
+		t->dd.device_synchronize = testdma_synchronize;
 	INIT_LIST_HEAD(&t->dd.channels);
 	for (i = 0; i < n; i++) {
 		struct testdma_chan *c = &t->chan[i];
@@ -230,6 +274,7 @@ static int testdma_probe(struct platform_device *pdev)
 		INIT_LIST_HEAD(&c->submitted);
 		INIT_LIST_HEAD(&c->issued);
 		INIT_WORK(&c->work, testdma_workfn);
+		xa_init(&c->errors);
 		c->chan.device = &t->dd;
 		list_add_tail(&c->chan.device_node, &t->dd.channels);
 	}
@@ -255,16 +300,24 @@ static struct platform_driver testdma_driver = {
 
 static int __init testdma_init(void)
 {
-	int ret = platform_driver_register(&testdma_driver);
+	int ret;
 
+	testdma_wq = alloc_workqueue("testdma", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!testdma_wq)
+		return -ENOMEM;
+	ret = platform_driver_register(&testdma_driver);
 	if (ret)
-		return ret;
+		goto err_wq;
 	testdma_pdev = platform_device_register_simple("testdma", -1, NULL, 0);
 	if (IS_ERR(testdma_pdev)) {
+		ret = PTR_ERR(testdma_pdev);
 		platform_driver_unregister(&testdma_driver);
-		return PTR_ERR(testdma_pdev);
+		goto err_wq;
 	}
 	return 0;
+err_wq:
+	destroy_workqueue(testdma_wq);
+	return ret;
 }
 module_init(testdma_init);
 
@@ -272,6 +325,7 @@ static void __exit testdma_exit(void)
 {
 	platform_device_unregister(testdma_pdev);
 	platform_driver_unregister(&testdma_driver);
+	destroy_workqueue(testdma_wq);
 }
 module_exit(testdma_exit);
 
