@@ -27,6 +27,9 @@ run build bash -c "'$TOP/scripts/vm-build.sh' >&2 && echo 'ok - build: VM kernel
 run static "$TOP/scripts/static.sh"
 run kunit "$TOP/scripts/kunit.sh"
 VM_QUIET=1 run vm "$TOP/scripts/vm-run.sh" tests
+VM_QUIET=1 VM_SMP=4 run vm-selftest "$TOP/scripts/vm-run.sh" selftest
+# The hugetlb cells on the kernel without the feature (built by static).
+VM_QUIET=1 VM_DIR=$BUILD/vm-off run vm-off "$TOP/scripts/vm-run.sh" feature_off
 
 passed=$(grep -c '^ok ' "$results" | grep -v SKIP || true)
 skipped=$(grep -c '^ok .*# SKIP' "$results" || true)

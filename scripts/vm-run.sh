@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot the VM kernel of build/vm with a busybox initramfs holding the guest
+# Boot the VM kernel of build/vm (or VM_DIR) with a busybox initramfs holding the guest
 # programs, scripts and test modules, under QEMU TCG with 2 vCPUs and 2 NUMA
 # nodes; run tests/vm/SCRIPT.sh (default "tests") and print one TAP line per
 # guest test from the serial log.  A guest that hangs is killed after
@@ -10,18 +10,21 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 script=${1:-tests}
-vm=$BUILD/vm
+vm=${VM_DIR:-$BUILD/vm}
 root=$BUILD/initramfs
 log=$vm/serial-$script.log
 timeout=${VM_TIMEOUT:-900}
 [ -f "$vm/arch/x86/boot/bzImage" ] || die "no VM kernel: run scripts/vm-build.sh"
 
-# Test modules, built against the VM kernel.
+# Test modules, built against the VM kernel (none without the feature).
 mkdir -p "$BUILD/vm-modules/src"
 rsync -rc --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
 	--exclude='.*' "$TOP/tests/vm/modules/" "$BUILD/vm-modules/src/"
-"${KMAKE[@]}" -s O="$vm" M="$BUILD/vm-modules/src" modules >/dev/null ||
-	die "test modules failed to build"
+rm -f "$BUILD"/vm-modules/src/*.ko
+if grep -q '^CONFIG_MIGRATION_COPY_OFFLOAD=y' "$vm/.config"; then
+	"${KMAKE[@]}" -s O="$vm" M="$BUILD/vm-modules/src" modules >/dev/null ||
+		die "test modules failed to build"
+fi
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests,modules}
@@ -33,22 +36,33 @@ for prog in "$TOP"/tests/vm/guest/*.c; do
 	gcc -static -O2 -Wall -Wextra -Werror -o "$root/tests/$(basename "$prog" .c)" "$prog" ||
 		die "guest program $prog failed to build"
 done
+# The kernel's own migration selftest, unchanged, from the prepared tree.
+st=$TREE/tools/testing/selftests
+gcc -static -O2 -I"$st" -o "$root/tests/mm_migration" "$st/mm/migration.c" \
+	"$st/mm/thp_settings.c" -lnuma -lpthread 2>/dev/null ||
+	die "tools/testing/selftests/mm/migration.c failed to build"
 cp "$TOP"/tests/vm/*.sh "$root/tests/"
 cp "$TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init"
-cp "$BUILD"/vm-modules/src/*.ko "$root/modules/"
+cp "$BUILD"/vm-modules/src/*.ko "$root/modules/" 2>/dev/null || true
 find "$vm/drivers/migrate_offload" -name '*.ko' -exec cp {} "$root/modules/" \; 2>/dev/null || true
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$vm/initramfs.cpio.gz"
 
-log "booting VM ($script, timeout ${timeout}s)"
+# One socket per NUMA node; VM_SMP=4 gives each node 2 CPUs.
+smp=${VM_SMP:-2}
+cores=$((smp / 2))
+cpus0=0 cpus1=$cores
+[ "$cores" = 1 ] || cpus0=0-$((cores - 1)) cpus1=$cores-$((smp - 1))
+log "booting VM ($script, $smp CPUs, timeout ${timeout}s)"
 rc=0
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu max -m 2G -smp 2,sockets=2,cores=1,threads=1 \
+	-accel tcg -cpu max -m 2G -smp $smp,sockets=2,cores=$cores,threads=1 \
 	-object memory-backend-ram,id=m0,size=1G \
 	-object memory-backend-ram,id=m1,size=1G \
-	-numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
+	-numa node,nodeid=0,cpus=$cpus0,memdev=m0 \
+	-numa node,nodeid=1,cpus=$cpus1,memdev=m1 \
 	-kernel "$vm/arch/x86/boot/bzImage" -initrd "$vm/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic vmtest=$script ${VM_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 oops=panic movablecore=25% brd.rd_size=16384 vmtest=$script ${VM_APPEND:-}" \
 	-nographic -no-reboot -monitor none -serial stdio </dev/null \
 	>"$log" 2>&1 || rc=$?
 tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"

@@ -21,11 +21,13 @@ counted_migrate() {
 	migrate_check $kind $how $MB || return 1
 	p=$(($(param mo_test pages) - p0)) f=$(($(param mo_test folios) - f0))
 	echo "mo_count copied $f folios, $p pages"
-	expect_eq "pages copied by mo_count" $p $PAGES || return 1
+	# At least all; a retried move (-EAGAIN) is copied again.
+	[ $p -ge $PAGES ] || { echo "pages copied by mo_count: got $p, want $PAGES"; return 1; }
+	within "pages copied by mo_count" $p about:$PAGES || return 1
 	if [ $kind = thp ]; then
-		expect_eq "THP folios copied by mo_count" $f $THPS
+		within "THP folios copied by mo_count" $f about:$THPS
 	else
-		expect_eq "folios copied by mo_count" $f $PAGES
+		within "folios copied by mo_count" $f about:$PAGES
 	fi
 }
 
@@ -52,7 +54,8 @@ stat() { cat $MO/migrators/$1/stats/$2; }
 
 # split KIND HOW A_PAGES B_PAGES CPU_FOLIOS: migrate, then check the pages
 # each fake copied ("about:N": N within 5 %, "+": some) and the folios left to
-# the per-folio copy.
+# the per-folio copy.  A folio whose move is retried after -EAGAIN (a
+# transient reference) is batch-copied again, hence "about" for full counts.
 split() {
 	a0=$(stat fake_a bytes) b0=$(stat fake_b bytes) c0=$(cat $MO/stats/cpu_folios)
 	migrate_check $1 $2 $MB || return 1
@@ -60,7 +63,7 @@ split() {
 	c=$(($(cat $MO/stats/cpu_folios) - c0))
 	echo "fake_a $a pages, fake_b $b pages, $c folios left to the CPU"
 	within "fake_a pages" $a $3 && within "fake_b pages" $b $4 &&
-		expect_eq "folios left to the CPU" $c $5
+		within "folios left to the CPU" $c $5
 }
 
 within() {
@@ -103,13 +106,13 @@ A=$MO/migrators/fake_a B=$MO/migrators/fake_b
 insmod /modules/mo_test.ko set=pair
 t pair.defaults sh -c "[ \"\$(cat $B/orders)\" = 0 ] && [ \"\$(cat $B/reasons)\" = 'syscall_or_cpuset mempolicy_mbind' ]"
 # fake_a (priority 20) takes everything, fake_b (10) nothing.
-t pair.priority split pages move_pages $PAGES 0 0
+t pair.priority split pages move_pages about:$PAGES 0 0
 t pair.orders_by_size sh -c "echo 2M > $A/orders && [ \"\$(cat $A/orders)\" = 9 ]"
-t pair.split.pages.move_pages split pages move_pages 0 $PAGES 0
-t pair.split.thp.move_pages split thp move_pages $PAGES 0 0
-t pair.split.thp.mbind split thp mbind $PAGES 0 0
+t pair.split.pages.move_pages split pages move_pages 0 about:$PAGES 0
+t pair.split.thp.move_pages split thp move_pages about:$PAGES 0 0
+t pair.split.thp.mbind split thp mbind about:$PAGES 0 0
 t pair.reasons sh -c "echo syscall_or_cpuset > $B/reasons"
-t pair.split.pages.mbind_to_cpu split pages mbind 0 0 $PAGES
+t pair.split.pages.mbind_to_cpu split pages mbind 0 0 about:$PAGES
 t pair.bad.orders_outside_cap bad_write $B/orders 9
 t pair.bad.reason_name bad_write $B/reasons bogus
 t pair.bad.weight_zero bad_write $A/weight 0
@@ -120,7 +123,7 @@ t pair.weights_3_to_1 split pages move_pages about:$((PAGES * 3 / 4)) about:$((P
 t pair.adaptive sh -c "echo adaptive > $MO/reasons/syscall_or_cpuset/split"
 t pair.adaptive.migrate split pages move_pages + + 0
 t pair.disable_b sh -c "echo 0 > $B/enabled"
-t pair.disabled_b_gets_nothing split pages move_pages $PAGES 0 0
+t pair.disabled_b_gets_nothing split pages move_pages about:$PAGES 0 0
 t pair.global_off sh -c "echo 0 > $MO/enabled"
 t pair.global_off.migrate split pages move_pages 0 0 0
 echo 1 > $MO/enabled
@@ -153,8 +156,15 @@ mtcopy_migrate() {	# KIND HOW FOLIO_KIB: every byte through mtcopy
 	migrate_check $1 $2 $MB || return 1
 	f=$(($(stat mtcopy folios) - f0)) b=$(($(stat mtcopy bytes) - b0))
 	echo "mtcopy copied $f folios, $((b >> 20)) MiB"
-	expect_eq "bytes copied by mtcopy" $b $((MB << 20)) &&
-		expect_eq "folios copied by mtcopy" $f $((MB * 1024 / $3))
+	all_copied mtcopy $b $f $3
+}
+
+# all_copied WHO BYTES FOLIOS FOLIO_KIB: all of the MB MiB went through WHO
+# (a move retried after -EAGAIN is copied again: a few more are fine).
+all_copied() {
+	[ $2 -ge $((MB << 20)) ] || { echo "bytes copied by $1: got $2, want $((MB << 20))"; return 1; }
+	within "bytes copied by $1" $2 about:$((MB << 20)) &&
+		within "folios copied by $1" $3 about:$((MB * 1024 / $4))
 }
 
 mtcopy_leaves() {	# KIND: left to the CPU by mtcopy's defaults
@@ -205,8 +215,7 @@ migrator_migrate() {	# MIGRATOR KIND HOW FOLIO_KIB: every byte through it
 	migrate_check $2 $3 $MB || return 1
 	f=$(($(stat $1 folios) - f0)) b=$(($(stat $1 bytes) - b0))
 	echo "$1 copied $f folios, $((b >> 20)) MiB"
-	expect_eq "bytes copied by $1" $b $((MB << 20)) &&
-		expect_eq "folios copied by $1" $f $((MB * 1024 / $4))
+	all_copied $1 $b $f $4
 }
 
 # Injected failures (or, with "timeout", descriptors too slow and aborted):
@@ -243,6 +252,54 @@ echo 20 > /sys/module/dcbm/parameters/timeout_ms
 t dcbm.timeouts.thp dcbm_faults move_pages timeout
 echo 0 > $DMA/delay_ms
 echo 5000 > /sys/module/dcbm/parameters/timeout_ms
+
+# Behaviours of real engines (issue 8).  ptdma: a failure only in the
+# descriptor status, the callback result NULL; dcbm must not mark it copied.
+echo 1 > $DMA/status_error
+echo 3 > $DMA/fail_every
+t dcbm.status_error.thp dcbm_faults move_pages
+echo 0 > $DMA/fail_every
+echo 0 > $DMA/status_error
+t dcbm.not_mc_safe sh -c "! grep -q memory_failure $MO/migrators/dcbm/capable_reasons"
+
+# Two processes migrating at once through dcbm while sub-batches time out.
+two_migrating() {	# HOW
+	migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
+	migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
+	wait $p1; r1=$?; wait $p2; r2=$?
+	cat /tmp/two.1 /tmp/two.2
+	[ $r1 = 0 ] && [ $r2 = 0 ]
+}
+# hidma: terminated descriptors' callbacks run as successes.  One caller's
+# abort must never complete the other's transfers.
+echo 1 > $DMA/terminated_complete
+echo 100 > $DMA/delay_ms
+echo 10 > /sys/module/dcbm/parameters/timeout_ms
+t dcbm.hidma.two_timing_out two_migrating move_pages
+echo 0 > $DMA/terminated_complete
+echo 0 > $DMA/delay_ms
+echo 5000 > /sys/module/dcbm/parameters/timeout_ms
+
+# ioat, idxd: no device_terminate_all.  A timeout must not abandon a
+# transfer: dcbm waits for it, and says so at load.
+rmmod dcbm && rmmod testdma
+insmod /modules/testdma.ko channels=4 no_terminate=1
+insmod /modules/dcbm.ko channels=4
+t dcbm.no_terminate.logged sh -c "dmesg | grep -q 'cannot abort a transfer'"
+echo 100 > $DMA/delay_ms
+echo 10 > /sys/module/dcbm/parameters/timeout_ms
+t dcbm.no_terminate.two_timing_out two_migrating move_pages
+echo 0 > $DMA/delay_ms
+rmmod dcbm && rmmod testdma
+insmod /modules/testdma.ko channels=4 no_synchronize=1
+insmod /modules/dcbm.ko channels=4 timeout_ms=10
+echo 100 > $DMA/delay_ms
+t dcbm.no_synchronize.two_timing_out two_migrating mbind
+echo 0 > $DMA/delay_ms
+echo 5000 > /sys/module/dcbm/parameters/timeout_ms
+rmmod dcbm && rmmod testdma
+insmod /modules/testdma.ko channels=4
+insmod /modules/dcbm.ko channels=4
 echo 3 > $MO/max_failures
 
 # Both real migrators: dcbm (priority 20) over mtcopy (10), then equal.
@@ -267,3 +324,5 @@ insmod /modules/dcbm.ko shared=1
 t dcbm.shared.registered sh -c "dmesg | grep -q 'dcbm: 1 shared channel'"
 t dcbm.shared.thp migrator_migrate dcbm thp mbind 2048
 t dcbm.shared.rmmod sh -c "rmmod dcbm && rmmod testdma"
+. /tests/matrix.sh
+matrix_forced

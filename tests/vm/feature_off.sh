@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest tests on the kernel built without the feature: the hugetlb cells of
+# the matrix, the reference every other kernel must match.
+. /tests/lib.sh
+. /tests/matrix.sh
+matrix_hugetlb off

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate_kinds: one cell of the migration matrix.  Put memory of one folio
+ * kind on node 0, fill every byte with a pattern, migrate it to node 1 (or
+ * just elsewhere) for one migration reason, and check every byte and where
+ * every page went.
+ *
+ * usage: migrate_kinds KIND HOW SIZE_KIB [FILE]
+ *
+ * KIND: anon (4 KiB), mthp (MADV_HUGEPAGE, whatever mTHP sizes the guest
+ * enabled), thp, shared (MAP_SHARED anonymous), fork (private anonymous
+ * shared with a child until it checks its view too), file (MAP_SHARED of
+ * FILE: tmpfs, a block filesystem, hugetlbfs), hugetlb (MAP_HUGETLB
+ * anonymous), ksm (pages merged by KSM), mlock, writers (threads keep
+ * writing while it migrates; each checks its own last values).
+ *
+ * HOW: move_pages, migrate_pages, mbind (to node 1); soft_offline
+ * (MADV_SOFT_OFFLINE, memory_failure); compact (/proc/sys/vm/compact_memory
+ * with every other page freed first); offline (the memory blocks holding
+ * the memory go offline and back online, memory_hotplug); numa (NUMA
+ * balancing: the task runs on node 1's CPU and touches the memory until it
+ * is there, numa_misplaced).
+ *
+ * Prints "size=... moved=... seconds=... bad_bytes=..." and exits 0 when
+ * every byte is intact and the memory went where HOW says.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MPOL_DEFAULT	0
+#define MPOL_BIND	2
+#define MPOL_MF_STRICT	(1 << 0)
+#define MPOL_MF_MOVE	(1 << 1)
+#define MPOL_MF_MOVE_ALL (1 << 2)
+#define HPAGE		(2UL << 20)
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE	101
+#endif
+#define NR_WRITERS	2
+
+static long psize;
+static size_t size;
+static unsigned char *buf;
+
+static long sys_mbind(void *addr, size_t len, int mode, unsigned long nodes,
+		      unsigned int flags)
+{
+	return syscall(SYS_mbind, addr, len, mode, &nodes, 8 * sizeof(nodes),
+		       flags);
+}
+
+static long set_policy(int mode, unsigned long nodes)
+{
+	return syscall(SYS_set_mempolicy, mode, mode ? &nodes : NULL,
+		       mode ? 8 * sizeof(nodes) : 0);
+}
+
+/* MOVE_ALL: pages shared with a child or merged by KSM move too. */
+static long sys_move_pages(unsigned long count, void **pages,
+			   const int *nodes, int *status)
+{
+	return syscall(SYS_move_pages, 0, count, pages, nodes, status,
+		       nodes ? MPOL_MF_MOVE_ALL : 0);
+}
+
+static unsigned char pattern(size_t i, unsigned int seed)
+{
+	uint64_t x = (i / 8) * 0x9E3779B97F4A7C15ULL + seed;
+
+	return (unsigned char)(x >> (8 * (i % 8)));
+}
+
+/* KSM needs identical pages: the pattern repeats every 4 pages. */
+static size_t pattern_index(size_t i, int ksm)
+{
+	return ksm ? i % (4 * psize) : i;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static long read_long(const char *path)
+{
+	char s[64] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, s, sizeof(s) - 1) < 0)
+		s[0] = 0;
+	close(fd);
+	return strtol(s, NULL, 0);
+}
+
+static unsigned long pages_count(void)
+{
+	return size / psize;
+}
+
+static void *page_addr(unsigned long i)
+{
+	return buf + i * psize;
+}
+
+/* Nodes of all pages into @status; the number on @node, or -1. */
+static long pages_on_node(int node, int *status)
+{
+	unsigned long i, n = pages_count();
+	void **pages = malloc(n * sizeof(*pages));
+	long on = 0;
+
+	if (!pages)
+		return -1;
+	for (i = 0; i < n; i++)
+		pages[i] = page_addr(i);
+	if (sys_move_pages(n, pages, NULL, status))
+		on = -1;
+	for (i = 0; on >= 0 && i < n; i++)
+		on += status[i] == node;
+	free(pages);
+	return on;
+}
+
+/* Physical frame of each page (root reads PFNs from pagemap). */
+static int page_pfns(uint64_t *pfn)
+{
+	unsigned long i, n = pages_count();
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		off_t off = ((uintptr_t)page_addr(i) / psize) * 8;
+
+		if (pread(fd, &e, 8, off) != 8) {
+			close(fd);
+			return -1;
+		}
+		pfn[i] = e & ((1ULL << 55) - 1);
+	}
+	close(fd);
+	return 0;
+}
+
+static int do_move_pages(void)
+{
+	unsigned long i, n = pages_count();
+	void **pages = malloc(n * sizeof(*pages));
+	int *nodes = malloc(n * sizeof(*nodes));
+	int *status = malloc(n * sizeof(*status));
+	int ret;
+
+	if (!pages || !nodes || !status)
+		return -1;
+	for (i = 0; i < n; i++) {
+		pages[i] = page_addr(i);
+		nodes[i] = 1;
+	}
+	/* Tail pages of a folio moved already report -EBUSY: main() checks. */
+	ret = sys_move_pages(n, pages, nodes, status);
+	free(pages);
+	free(nodes);
+	free(status);
+	return ret;
+}
+
+static int do_soft_offline(void)
+{
+	const char *folio_kib = getenv("FOLIO_KIB");
+	unsigned long i, step = psize;
+
+	if (folio_kib)
+		step = strtoul(folio_kib, NULL, 0) << 10;
+
+	/* One call per hugetlb folio: it is offlined whole. */
+	for (i = 0; i < size; i += step)
+		if (madvise(buf + i, psize, MADV_SOFT_OFFLINE)) {
+			perror("madvise(MADV_SOFT_OFFLINE)");
+			return -1;
+		}
+	return 0;
+}
+
+/* Take the memory blocks holding the pages offline, then online again. */
+static int do_offline(void)
+{
+	unsigned long i, n = pages_count(), done = 0;
+	uint64_t *pfn = malloc(n * sizeof(*pfn));
+	char path[128] = "";
+	long b, block, last = -1;
+	int fd;
+
+	if (!pfn || page_pfns(pfn))
+		return -1;
+	/* block_size_bytes is hex without 0x. */
+	fd = open("/sys/devices/system/memory/block_size_bytes", O_RDONLY);
+	if (fd < 0 || read(fd, path, sizeof(path) - 1) <= 0)
+		return -1;
+	close(fd);
+	block = strtol(path, NULL, 16);
+	if (block <= 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		b = pfn[i] * psize / block;
+		if (b == last)
+			continue;
+		last = b;
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/memory/memory%ld/state", b);
+		if (!write_file(path, "offline")) {
+			done++;
+			write_file(path, "online_movable");
+		} else {
+			char zones[64] = "";
+			int zfd;
+
+			fprintf(stderr, "memory%ld: offline: %s\n", b, strerror(errno));
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/memory/memory%ld/valid_zones", b);
+			zfd = open(path, O_RDONLY);
+			if (zfd >= 0 && read(zfd, zones, sizeof(zones) - 1) > 0)
+				fprintf(stderr, "memory%ld: valid_zones %s", b, zones);
+			if (zfd >= 0)
+				close(zfd);
+		}
+	}
+	free(pfn);
+	printf("blocks_offlined=%lu\n", done);
+	return done ? 0 : -1;
+}
+
+/* Free every other page of a scratch area, so compaction has work. */
+static int do_compact(void)
+{
+	size_t scratch = 64UL << 20, i;
+	char *s = mmap(NULL, scratch, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (s == MAP_FAILED || madvise(s, scratch, MADV_NOHUGEPAGE))
+		return -1;
+	memset(s, 1, scratch);
+	for (i = 0; i < scratch; i += 2 * psize)
+		munmap(s + i, psize);
+	return write_file("/proc/sys/vm/compact_memory", "1");
+}
+
+static int run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* NUMA balancing: touch the memory from node 1's CPU until it is there. */
+static int do_numa(int *status)
+{
+	volatile unsigned char sink = 0;
+	time_t end = time(NULL) + 60;
+	unsigned long i;
+
+	if (run_on_cpu(1))
+		return -1;
+	while (time(NULL) < end) {
+		for (i = 0; i < size; i += 64)
+			sink += buf[i];
+		if (pages_on_node(1, status) == (long)pages_count())
+			return 0;
+		usleep(20000);
+	}
+	fprintf(stderr, "only %ld of %lu pages on node 1 after 60 s\n",
+		pages_on_node(1, status), pages_count());
+	return -1;
+}
+
+struct writer {
+	pthread_t thread;
+	unsigned char *area;
+	size_t len;
+	volatile int *stop;
+	size_t bad;
+};
+
+/* Write passes over its own area; check its own last values at the end. */
+static void *writer_fn(void *arg)
+{
+	struct writer *w = arg;
+	uint32_t *word = (uint32_t *)w->area, pass = 1;
+	size_t n = w->len / 4, pos = 0, i;
+
+	while (!*w->stop) {
+		word[pos] = pass << 20 | (pos & 0xfffff);
+		if (++pos == n) {
+			pos = 0;
+			pass++;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t want = (i < pos ? pass : pass - 1) << 20 | (i & 0xfffff);
+
+		if (pass == 1 && i >= pos)
+			continue;	/* never written: still the pattern */
+		w->bad += word[i] != want;
+	}
+	return NULL;
+}
+
+static int migrate(const char *how, int *status)
+{
+	if (!strcmp(how, "move_pages"))
+		return do_move_pages();
+	if (!strcmp(how, "migrate_pages")) {
+		unsigned long from = 1, to = 2;
+
+		/* >= 0: pages not migrated; main() checks the region. */
+		return syscall(SYS_migrate_pages, 0, 8 * sizeof(long), &from,
+			       &to) < 0;
+	}
+	if (!strcmp(how, "mbind"))
+		return sys_mbind(buf, size, MPOL_BIND, 1UL << 1,
+				 MPOL_MF_MOVE | MPOL_MF_STRICT);
+	if (!strcmp(how, "soft_offline"))
+		return do_soft_offline();
+	if (!strcmp(how, "compact"))
+		return do_compact();
+	if (!strcmp(how, "offline"))
+		return do_offline();
+	if (!strcmp(how, "numa"))
+		return do_numa(status);
+	fprintf(stderr, "unknown HOW %s\n", how);
+	return -1;
+}
+
+static void *map_kind(const char *kind, const char *file)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS, fd = -1;
+	size_t len = size + HPAGE;
+	char *raw;
+
+	if (!strcmp(kind, "shared"))
+		flags = MAP_SHARED | MAP_ANONYMOUS;
+	if (!strcmp(kind, "hugetlb")) {
+		flags |= MAP_HUGETLB;
+		len = size;
+	}
+	if (!strcmp(kind, "file")) {
+		fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || ftruncate(fd, size)) {
+			perror(file);
+			return NULL;
+		}
+		flags = MAP_SHARED;
+		len = size;
+	}
+	raw = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (raw == MAP_FAILED) {
+		perror("mmap");
+		return NULL;
+	}
+	if (len == size)
+		return raw;
+	return (void *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
+}
+
+static int prepare(const char *kind, const char *how)
+{
+	int huge = !strcmp(kind, "thp") || !strcmp(kind, "mthp");
+	int ksm = !strcmp(kind, "ksm");
+	size_t i;
+
+	if (strcmp(kind, "hugetlb") && strcmp(kind, "file") &&
+	    madvise(buf, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		perror("madvise");
+		return -1;
+	}
+	/*
+	 * First touch on node 0: NUMA balancing needs the default policy;
+	 * page cache follows the task's policy, not the mapping's.
+	 */
+	if (!strcmp(how, "numa")) {
+		if (run_on_cpu(0))
+			return -1;
+	} else if (sys_mbind(buf, size, MPOL_BIND, 1UL << 0, 0) ||
+		   set_policy(MPOL_BIND, 1UL << 0)) {
+		perror("mbind node 0");
+		return -1;
+	}
+	for (i = 0; i < size; i++)
+		buf[i] = pattern(pattern_index(i, ksm), 0);
+	if (set_policy(MPOL_DEFAULT, 0))
+		return -1;
+	if (!strcmp(kind, "mlock") && mlock(buf, size)) {
+		perror("mlock");
+		return -1;
+	}
+	if (ksm) {
+		time_t end = time(NULL) + 60;
+
+		/* ksmd runs only to merge: its references make moves retry. */
+		if (write_file("/sys/kernel/mm/ksm/run", "1") ||
+		    madvise(buf, size, MADV_MERGEABLE)) {
+			perror("madvise(MADV_MERGEABLE)");
+			return -1;
+		}
+		while (read_long("/proc/self/ksm_merging_pages") <
+		       (long)pages_count() / 2) {
+			if (time(NULL) > end) {
+				fprintf(stderr, "KSM merged too little\n");
+				return -1;
+			}
+			usleep(50000);
+		}
+		if (write_file("/sys/kernel/mm/ksm/run", "0"))
+			return -1;
+	}
+	return 0;
+}
+
+static size_t check_bytes(const char *kind)
+{
+	int ksm = !strcmp(kind, "ksm");
+	size_t i, bad = 0;
+
+	for (i = 0; i < size; i++)
+		bad += buf[i] != pattern(pattern_index(i, ksm), 0);
+	return bad;
+}
+
+/* fork: the child shares the pages until the parent has migrated them. */
+static pid_t fork_sharer(int *go)
+{
+	pid_t pid;
+	char c;
+
+	if (pipe(go))
+		return -1;
+	pid = fork();
+	if (pid)
+		return pid;
+	close(go[1]);
+	if (read(go[0], &c, 1) != 1)
+		_exit(2);
+	_exit(check_bytes("fork") ? 1 : 0);
+}
+
+int main(int argc, char **argv)
+{
+	const char *kind, *how;
+	struct writer w[NR_WRITERS] = {};
+	volatile int stop = 0;
+	size_t bad, wbad = 0;
+	int *status, go[2], i, rc, child_rc = 0;
+	pid_t child = 0;
+	long on1;
+	struct timespec t0, t1;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s KIND HOW SIZE_KIB [FILE]\n", argv[0]);
+		return 2;
+	}
+	kind = argv[1];
+	how = argv[2];
+	size = strtoul(argv[3], NULL, 0) << 10;
+	psize = sysconf(_SC_PAGESIZE);
+	buf = map_kind(kind, argc > 4 ? argv[4] : "");
+	status = malloc(pages_count() * sizeof(*status));
+	if (!buf || !status || prepare(kind, how))
+		return 1;
+	if (pages_on_node(0, status) != (long)pages_count()) {
+		fprintf(stderr, "memory not on node 0 before migration\n");
+		return 1;
+	}
+	if (!strcmp(kind, "fork")) {
+		child = fork_sharer(go);
+		if (child < 0)
+			return 1;
+	}
+	if (!strcmp(kind, "writers")) {
+		for (i = 0; i < NR_WRITERS; i++) {
+			w[i].area = buf + i * (size / NR_WRITERS);
+			w[i].len = size / NR_WRITERS;
+			w[i].stop = &stop;
+			pthread_create(&w[i].thread, NULL, writer_fn, &w[i]);
+		}
+		usleep(100000);
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = migrate(how, status);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc)
+		perror(how);
+
+	if (!strcmp(kind, "writers")) {
+		usleep(100000);
+		stop = 1;
+		for (i = 0; i < NR_WRITERS; i++) {
+			pthread_join(w[i].thread, NULL);
+			wbad += w[i].bad;
+		}
+		bad = wbad;
+	} else {
+		bad = check_bytes(kind);
+	}
+	if (child) {
+		if (write(go[1], "x", 1) != 1 || waitpid(child, &child_rc, 0) < 0)
+			return 1;
+		child_rc = WIFEXITED(child_rc) ? WEXITSTATUS(child_rc) : 1;
+	}
+	on1 = pages_on_node(1, status);
+	printf("size=%zu pages=%lu on_node1=%ld seconds=%.3f bad_bytes=%zu child=%d\n",
+	       size, pages_count(), on1,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, bad,
+	       child_rc);
+	if (rc || bad || child_rc)
+		return 1;
+	/* The ways that name node 1 must have put every page there. */
+	if ((!strcmp(how, "move_pages") || !strcmp(how, "migrate_pages") ||
+	     !strcmp(how, "mbind") || !strcmp(how, "numa")) &&
+	    on1 != (long)pages_count()) {
+		fprintf(stderr, "pages left off node 1\n");
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: GPL-2.0
+# The migration matrix: every folio kind through every migration reason
+# that QEMU can trigger, every byte checked (migrate_kinds), each cell with
+# no migrator and with offload forced (mtcopy and dcbm at equal priority,
+# every order, no minimum batch).  Each cell proves its route from
+# reasons/<reason>/stats/: what was batch-copied, by whom, what was left to
+# the per-folio copy.  Sourced by tests.sh and feature_off.sh (after
+# lib.sh); defines matrix_forced and matrix_hugetlb.
+
+MO=/sys/kernel/mm/migrate_offload
+KIB=${MATRIX_KIB:-4096}
+NODE=/sys/devices/system/node
+HP=hugepages/hugepages-2048kB/nr_hugepages
+
+# Without the feature (feature_off.sh) every counter reads 0.
+rstat() { cat $MO/reasons/$1/stats/$2 2>/dev/null || echo 0; }
+mfolios() {
+	n=0
+	for m in $MO/migrators/*/stats/folios; do
+		[ -f "$m" ] && n=$((n + $(cat "$m")))
+	done
+	echo $n
+}
+
+# cell MODE KIND HOW KIB REASON ROUTE [FILE]
+# ROUTE, with offload forced: "offload" (folios were batch-copied, all by
+# migrators), "all" (that, and none left to the per-folio copy), "cpu"
+# (none batch-copied, some left to the per-folio copy: buffer heads),
+# "nobatch" (no batch at all: hugetlb).  With no migrator nothing is
+# counted at all.
+cell() {
+	mode=$1 kind=$2 how=$3 kib=$4 reason=$5 route=$6 file=${7:-}
+	b0=$(rstat $reason batches) f0=$(rstat $reason folios)
+	c0=$(rstat $reason cpu_folios) fb0=$(rstat $reason fallback_folios)
+	m0=$(mfolios) s0=$(date +%s)
+	out=$(migrate_kinds $kind $how $kib $file 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc = 0 ] || return 1
+	b=$(($(rstat $reason batches) - b0)) f=$(($(rstat $reason folios) - f0))
+	c=$(($(rstat $reason cpu_folios) - c0))
+	fb=$(($(rstat $reason fallback_folios) - fb0)) m=$(($(mfolios) - m0))
+	echo "CELL $mode $kind $how bytes=$(($kib * 1024)) batches=$b batch_copied=$f by_migrators=$m cpu_fallback=$fb per_folio=$c seconds=$(($(date +%s) - s0))"
+	if [ $mode != forced ]; then
+		expect_eq "batches counted with no migrator" $b 0
+		return
+	fi
+	case $route in
+	offload|all)
+		[ $f -gt 0 ] || { echo "nothing batch-copied"; return 1; }
+		# Migrator counters are not per reason: allow for a stray
+		# migration of another task (2 %).
+		d=$((m - f)); [ $d -lt 0 ] && d=$((-d))
+		[ $((d * 50)) -le $f ] || { echo "migrators copied $m folios, want $f"; return 1; }
+		expect_eq "CPU fallback folios" $fb 0 || return 1
+		[ $route = offload ] || expect_eq "folios left to the per-folio copy" $c 0 ;;
+	cpu)
+		expect_eq "folios batch-copied" $f 0 || return 1
+		[ $c -gt 0 ] || { echo "no folio counted for the per-folio copy"; return 1; } ;;
+	nobatch)
+		expect_eq "batches" $b 0 && expect_eq "folios copied by migrators" $m 0 ;;
+	esac
+}
+
+hugetlb_pools() {	# NODE0 NODE1
+	echo $1 > $NODE/node0/$HP && echo $2 > $NODE/node1/$HP &&
+		expect_eq "node0 pool" $(cat $NODE/node0/$HP) $1 &&
+		expect_eq "node1 pool" $(cat $NODE/node1/$HP) $2
+}
+
+# hugetlb_cell MODE KIND HOW NODE1_POOL AFTER0 AFTER1 [FILE]: 4 MiB of
+# hugetlb memory from a pool of 2 pages on node 0 to node 1 whose pool has
+# NODE1_POOL pages; then the pools must read AFTER0 and AFTER1, as on the
+# kernel without the feature.  Into an empty pool the pages move as
+# temporary surplus pages that become persistent while the sources
+# dissolve: (0, 2).  A leaked page would read (2, 2) or more.
+hugetlb_cell() {
+	hugetlb_pools 2 $4 || return 1
+	export FOLIO_KIB=2048
+	r=syscall_or_cpuset
+	[ $3 = mbind ] && r=mempolicy_mbind
+	[ $3 = soft_offline ] && r=memory_failure
+	cell $1 $2 $3 4096 $r nobatch $7; rc=$?
+	unset FOLIO_KIB
+	[ $rc = 0 ] || return 1
+	[ -z "$7" ] || rm -f $7
+	expect_eq "node0 pool after" $(cat $NODE/node0/$HP) $5 &&
+		expect_eq "node1 pool after" $(cat $NODE/node1/$HP) $6
+}
+
+matrix() {
+	mode=$1
+	mkdir -p /mnt/shmthp /mnt/ext2 /mnt/hugetlbfs
+	t matrix.$mode.anon.move_pages cell $mode anon move_pages $KIB syscall_or_cpuset all
+	t matrix.$mode.anon.migrate_pages cell $mode anon migrate_pages $KIB syscall_or_cpuset offload
+	t matrix.$mode.anon.mbind cell $mode anon mbind $KIB mempolicy_mbind all
+	t matrix.$mode.thp.move_pages cell $mode thp move_pages $KIB syscall_or_cpuset all
+	t matrix.$mode.thp.mbind cell $mode thp mbind $KIB mempolicy_mbind all
+	t matrix.$mode.thp.migrate_pages cell $mode thp migrate_pages $KIB syscall_or_cpuset offload
+	if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
+		mthp_64k on
+		t matrix.$mode.mthp64k.mbind cell $mode mthp mbind $KIB mempolicy_mbind all
+		t matrix.$mode.mthp64k.move_pages cell $mode mthp move_pages $KIB syscall_or_cpuset all
+		mthp_64k off
+	fi
+	t matrix.$mode.shared.move_pages cell $mode shared move_pages $KIB syscall_or_cpuset all
+	t matrix.$mode.shared.mbind cell $mode shared mbind $KIB mempolicy_mbind all
+	t matrix.$mode.fork.move_pages cell $mode fork move_pages $KIB syscall_or_cpuset all
+	t matrix.$mode.fork.migrate_pages cell $mode fork migrate_pages $KIB syscall_or_cpuset offload
+	t matrix.$mode.tmpfs.move_pages cell $mode file move_pages $KIB syscall_or_cpuset all /tmp/matrix
+	t matrix.$mode.tmpfs.mbind cell $mode file mbind $KIB mempolicy_mbind all /tmp/matrix
+	t matrix.$mode.tmpfs.migrate_pages cell $mode file migrate_pages $KIB syscall_or_cpuset offload /tmp/matrix
+	rm -f /tmp/matrix
+	mount -t tmpfs -o huge=always,size=64M none /mnt/shmthp
+	t matrix.$mode.tmpfs_huge.move_pages cell $mode file move_pages $KIB syscall_or_cpuset all /mnt/shmthp/f
+	t matrix.$mode.tmpfs_huge.mbind cell $mode file mbind $KIB mempolicy_mbind all /mnt/shmthp/f
+	umount /mnt/shmthp
+	# ext2 page cache carries buffer heads: buffer_migrate_folio() copies
+	# itself, so these folios stay on the per-folio path.
+	mke2fs /dev/ram0 >/dev/null 2>&1 && mount -t ext2 /dev/ram0 /mnt/ext2 &&
+		t matrix.$mode.ext2.move_pages cell $mode file move_pages $KIB syscall_or_cpuset cpu /mnt/ext2/f &&
+		t matrix.$mode.ext2.mbind cell $mode file mbind $KIB mempolicy_mbind cpu /mnt/ext2/f
+	umount /mnt/ext2 2>/dev/null
+	t matrix.$mode.ksm.move_pages cell $mode ksm move_pages $KIB syscall_or_cpuset offload
+	t matrix.$mode.mlock.move_pages cell $mode mlock move_pages $KIB syscall_or_cpuset all
+	t matrix.$mode.mlock.mbind cell $mode mlock mbind $KIB mempolicy_mbind all
+	t matrix.$mode.writers.move_pages cell $mode writers move_pages $KIB syscall_or_cpuset offload
+	t matrix.$mode.anon.compaction cell $mode anon compact $KIB compaction offload
+	t matrix.$mode.anon.soft_offline cell $mode anon soft_offline 256 memory_failure all
+	t matrix.$mode.thp.soft_offline cell $mode thp soft_offline 2048 memory_failure offload
+	t matrix.$mode.anon.memory_hotplug cell $mode anon offline $KIB memory_hotplug offload
+	# NUMA balancing only here: elsewhere it would move other pages too.
+	echo 1 > /proc/sys/kernel/numa_balancing
+	t matrix.$mode.anon.numa_misplaced cell $mode anon numa $KIB numa_misplaced all
+	echo 0 > /proc/sys/kernel/numa_balancing
+	matrix_hugetlb $mode
+}
+
+# hugetlb: the target pool empty (a temporary surplus page) and not.
+matrix_hugetlb() {
+	mode=$1
+	mkdir -p /mnt/hugetlbfs
+	mount -t hugetlbfs none /mnt/hugetlbfs
+	for pool in 0 2; do
+		after0=$pool
+		t matrix.$mode.hugetlb.pool$pool.move_pages hugetlb_cell $mode hugetlb move_pages $pool $after0 2
+		t matrix.$mode.hugetlb.pool$pool.mbind hugetlb_cell $mode hugetlb mbind $pool $after0 2
+		t matrix.$mode.hugetlbfs.pool$pool.move_pages hugetlb_cell $mode file move_pages $pool $after0 2 /mnt/hugetlbfs/f
+	done
+	# Soft offline takes the bad pages out of the pool for good.
+	t matrix.$mode.hugetlb.soft_offline hugetlb_cell $mode hugetlb soft_offline 2 0 2
+	umount /mnt/hugetlbfs
+	hugetlb_pools 0 0 >/dev/null
+}
+
+# The whole matrix with no migrator, then with offload forced.
+matrix_forced() {
+	# KSM merging fast, NUMA balancing scanning fast once on.
+	echo 0 > /sys/kernel/mm/ksm/sleep_millisecs
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	for f in scan_delay_ms:0 scan_period_min_ms:100 scan_period_max_ms:200; do
+		echo ${f#*:} > /sys/kernel/debug/sched/numa_balancing/${f%:*}
+	done
+
+	matrix none
+	insmod /modules/testdma.ko channels=4
+	insmod /modules/dcbm.ko channels=4 priority=10 orders=0xffffffff min_batch_pages=0
+	insmod /modules/mtcopy.ko threads=2 priority=10 orders=0xffffffff min_batch_pages=0
+	t matrix.forced.loaded sh -c "test -d $MO/migrators/dcbm && test -d $MO/migrators/mtcopy"
+	matrix forced
+	rmmod mtcopy; rmmod dcbm; rmmod testdma
+}
