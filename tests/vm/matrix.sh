@@ -128,7 +128,9 @@ matrix() {
 	t matrix.$mode.anon.compaction cell $mode anon compact $KIB compaction offload
 	t matrix.$mode.anon.soft_offline cell $mode anon soft_offline 256 memory_failure all
 	t matrix.$mode.thp.soft_offline cell $mode thp soft_offline 2048 memory_failure offload
-	t matrix.$mode.anon.memory_hotplug cell $mode anon offline $KIB memory_hotplug offload
+	# 128 MiB: the first movable block also holds Normal pages and the
+	# last ACPI tables; the data must reach a block that can go offline.
+	t matrix.$mode.anon.memory_hotplug cell $mode anon offline 131072 memory_hotplug offload
 	# NUMA balancing only here: elsewhere it would move other pages too.
 	echo 1 > /proc/sys/kernel/numa_balancing
 	t matrix.$mode.anon.numa_misplaced cell $mode anon numa $KIB numa_misplaced all
