@@ -30,6 +30,9 @@ VM_QUIET=1 run vm "$TOP/scripts/vm-run.sh" tests
 VM_QUIET=1 VM_SMP=4 run vm-selftest "$TOP/scripts/vm-run.sh" selftest
 # The hugetlb cells on the kernel without the feature (built by static).
 VM_QUIET=1 VM_DIR=$BUILD/vm-off run vm-off "$TOP/scripts/vm-run.sh" feature_off
+# The matrix with offload forced on a KASAN kernel.
+run build-kasan bash -c "'$TOP/scripts/vm-build.sh' kasan >&2 && echo 'ok - build: KASAN VM kernel'"
+VM_QUIET=1 VM_DIR=$BUILD/vm-kasan run vm-kasan "$TOP/scripts/vm-run.sh" kasan
 
 passed=$(grep -c '^ok ' "$results" | grep -v SKIP || true)
 skipped=$(grep -c '^ok .*# SKIP' "$results" || true)

@@ -2,18 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the integration VM kernel (tinyconfig + scripts/vm.config) in
-# build/vm, or with "off" the same kernel without the feature in build/vm-off.
-# With "off" only the kernel is built; otherwise the test modules too.
+# build/vm; with "off" the same kernel without the feature in build/vm-off;
+# with "kasan" the same kernel with generic KASAN in build/vm-kasan.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-on}
 out=$BUILD/vm
-[ "$variant" = off ] && out=$BUILD/vm-off
+[ "$variant" = on ] || out=$BUILD/vm-$variant
 mkdir -p "$out"
 
 frag=$out/fragment.config
 cp "$TOP/scripts/vm.config" "$frag"
+[ "$variant" = kasan ] && printf '%s\n' '# CONFIG_SLUB_TINY is not set' CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y \
+	CONFIG_KASAN_OUTLINE=y >> "$frag"
 # Off: the feature and everything that depends on it.
 [ "$variant" = off ] && sed -i -e 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' \
 	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' "$frag"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot the VM kernel of build/vm (or VM_DIR) with a busybox initramfs holding the guest
-# programs, scripts and test modules, under QEMU TCG with 2 vCPUs and 2 NUMA
-# nodes; run tests/vm/SCRIPT.sh (default "tests") and print one TAP line per
-# guest test from the serial log.  A guest that hangs is killed after
-# VM_TIMEOUT seconds and reported as a failure with the log tail.
+# Boot the VM kernel of build/vm (or VM_DIR) with a busybox initramfs
+# holding the guest programs, scripts and test modules, under QEMU TCG with
+# 2 vCPUs (VM_SMP) and 3 NUMA nodes (node 2: CPU-less, slower memory, a
+# lower tier); run tests/vm/SCRIPT.sh (default "tests") and print one TAP
+# line per guest test from the serial log.  A guest that hangs is killed
+# after VM_TIMEOUT seconds and reported as a failure with the log tail.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -48,7 +49,22 @@ cp "$BUILD"/vm-modules/src/*.ko "$root/modules/" 2>/dev/null || true
 find "$vm/drivers/migrate_offload" -name '*.ko' -exec cp {} "$root/modules/" \; 2>/dev/null || true
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$vm/initramfs.cpio.gz"
 
-# One socket per NUMA node; VM_SMP=4 gives each node 2 CPUs.
+# HMAT: nodes 0 and 1 are DRAM with a CPU socket each; node 2 is CPU-less
+# memory three times slower (a lower memory tier: demotion target).
+hmat() {
+	local i t lat bw
+	for i in 0 1; do
+		for t in 0 1 2; do
+			lat=10 bw=4G
+			[ $i != $t ] && lat=20 bw=2G
+			[ $t = 2 ] && lat=60 bw=1G
+			echo "-numa hmat-lb,initiator=$i,target=$t,hierarchy=memory,data-type=access-latency,latency=$lat"
+			echo "-numa hmat-lb,initiator=$i,target=$t,hierarchy=memory,data-type=access-bandwidth,bandwidth=$bw"
+		done
+	done
+}
+
+# Two sockets, each a NUMA node; VM_SMP=4 gives each 2 CPUs.
 smp=${VM_SMP:-2}
 cores=$((smp / 2))
 cpus0=0 cpus1=$cores
@@ -56,11 +72,15 @@ cpus0=0 cpus1=$cores
 log "booting VM ($script, $smp CPUs, timeout ${timeout}s)"
 rc=0
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu max -m 2G -smp $smp,sockets=2,cores=$cores,threads=1 \
+	-accel tcg -cpu max -machine pc,hmat=on -m 2560M \
+	-smp $smp,sockets=2,cores=$cores,threads=1 \
 	-object memory-backend-ram,id=m0,size=1G \
 	-object memory-backend-ram,id=m1,size=1G \
+	-object memory-backend-ram,id=m2,size=512M \
 	-numa node,nodeid=0,cpus=$cpus0,memdev=m0 \
 	-numa node,nodeid=1,cpus=$cpus1,memdev=m1 \
+	-numa node,nodeid=2,memdev=m2,initiator=0 \
+	$(hmat) \
 	-kernel "$vm/arch/x86/boot/bzImage" -initrd "$vm/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic movablecore=50% brd.rd_size=16384 vmtest=$script ${VM_APPEND:-}" \
 	-nographic -no-reboot -monitor none -serial stdio </dev/null \

@@ -23,3 +23,15 @@ expect_eq() {
 	echo "$1: got $2, want $3"
 	return 1
 }
+
+# mthp_64k on|off: only 64 KiB mTHPs for MADV_HUGEPAGE, or back to PMD THPs.
+mthp_64k() {
+	T=/sys/kernel/mm/transparent_hugepage
+	if [ $1 = on ]; then
+		echo never > $T/hugepages-2048kB/enabled &&
+			echo madvise > $T/hugepages-64kB/enabled
+	else
+		echo never > $T/hugepages-64kB/enabled &&
+			echo inherit > $T/hugepages-2048kB/enabled
+	fi
+}

@@ -5,15 +5,22 @@
 # every order, no minimum batch).  Each cell proves its route from
 # reasons/<reason>/stats/: what was batch-copied, by whom, what was left to
 # the per-folio copy.  Sourced by tests.sh and feature_off.sh (after
-# lib.sh); defines matrix_forced and matrix_hugetlb.
+# lib.sh); defines matrix_forced, matrix_offloaded and matrix_hugetlb.
 
 MO=/sys/kernel/mm/migrate_offload
 KIB=${MATRIX_KIB:-4096}
 NODE=/sys/devices/system/node
 HP=hugepages/hugepages-2048kB/nr_hugepages
 
-# Without the feature (feature_off.sh) every counter reads 0.
-rstat() { cat $MO/reasons/$1/stats/$2 2>/dev/null || echo 0; }
+# rstat REASON[+REASON...] STAT: the sum over the reasons; without the
+# feature (feature_off.sh) every counter reads 0.
+rstat() {
+	n=0
+	for r in $(echo $1 | tr + ' '); do
+		n=$((n + $(cat $MO/reasons/$r/stats/$2 2>/dev/null || echo 0)))
+	done
+	echo $n
+}
 mfolios() {
 	n=0
 	for m in $MO/migrators/*/stats/folios; do
@@ -22,7 +29,8 @@ mfolios() {
 	echo $n
 }
 
-# cell MODE KIND HOW KIB REASON ROUTE [FILE]
+# cell MODE KIND HOW KIB REASON ROUTE [FILE]: REASON may be several, joined
+# with "+" (promotion demotes first).
 # ROUTE, with offload forced: "offload" (folios were batch-copied, all by
 # migrators), "all" (that, and none left to the per-folio copy), "cpu"
 # (none batch-copied, some left to the per-folio copy: buffer heads),
@@ -131,6 +139,10 @@ matrix() {
 	# 128 MiB: the first movable block also holds Normal pages and the
 	# last ACPI tables; the data must reach a block that can go offline.
 	t matrix.$mode.anon.memory_hotplug cell $mode anon offline 131072 memory_hotplug offload
+	t matrix.$mode.anon.longterm_pin cell $mode anon pin $KIB longterm_pin offload
+	t matrix.$mode.anon.demotion tiered cell $mode anon demote $KIB demotion offload
+	t matrix.$mode.thp.demotion tiered cell $mode thp demote $KIB demotion offload
+	t matrix.$mode.anon.promotion tiered cell $mode anon promote $KIB demotion+numa_misplaced offload
 	# NUMA balancing only here: elsewhere it would move other pages too.
 	echo 1 > /proc/sys/kernel/numa_balancing
 	t matrix.$mode.anon.numa_misplaced cell $mode anon numa $KIB numa_misplaced all
@@ -155,20 +167,57 @@ matrix_hugetlb() {
 	hugetlb_pools 0 0 >/dev/null
 }
 
-# The whole matrix with no migrator, then with offload forced.
-matrix_forced() {
-	# KSM merging fast, NUMA balancing scanning fast once on.
+# tiered CMD...: CMD in a cgroup of its own (memory.reclaim) with demotion
+# to node 2, the lower tier, enabled.
+tiered() {
+	cg=/sys/fs/cgroup/matrix
+	[ -d $cg ] || { mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null;
+		echo +memory > /sys/fs/cgroup/cgroup.subtree_control; mkdir $cg; }
+	echo true > /sys/kernel/mm/numa/demotion_enabled
+	CGROUP=$cg; export CGROUP
+	"$@"; rc=$?
+	unset CGROUP
+	echo false > /sys/kernel/mm/numa/demotion_enabled
+	return $rc
+}
+
+# The demotion cell again, with dcbm failing every copy and taken out by
+# health tracking while reclaim demotes: mtcopy takes over, lockdep quiet.
+demotion_health() {
+	echo 1 > /sys/module/testdma/parameters/fail_every
+	echo 1 > $MO/max_failures
+	tiered cell forced anon demote $KIB demotion offload; rc=$?
+	h=$(cat $MO/migrators/dcbm/healthy)
+	echo 0 > /sys/module/testdma/parameters/fail_every
+	echo 3 > $MO/max_failures
+	echo 1 > $MO/migrators/dcbm/healthy
+	[ $rc = 0 ] && expect_eq "dcbm healthy after failing" $h 0
+}
+
+# KSM merging fast, NUMA balancing scanning fast once on.
+matrix_setup() {
 	echo 0 > /sys/kernel/mm/ksm/sleep_millisecs
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	for f in scan_delay_ms:0 scan_period_min_ms:100 scan_period_max_ms:200; do
 		echo ${f#*:} > /sys/kernel/debug/sched/numa_balancing/${f%:*}
 	done
+}
 
-	matrix none
+# The matrix with offload forced: both real migrators at equal priority,
+# every order, no minimum batch.
+matrix_offloaded() {
 	insmod /modules/testdma.ko channels=4
 	insmod /modules/dcbm.ko channels=4 priority=10 orders=0xffffffff min_batch_pages=0
 	insmod /modules/mtcopy.ko threads=2 priority=10 orders=0xffffffff min_batch_pages=0
 	t matrix.forced.loaded sh -c "test -d $MO/migrators/dcbm && test -d $MO/migrators/mtcopy"
 	matrix forced
+	t matrix.forced.demotion.dcbm_taken_out demotion_health
 	rmmod mtcopy; rmmod dcbm; rmmod testdma
+}
+
+# The whole matrix with no migrator, then with offload forced.
+matrix_forced() {
+	matrix_setup
+	matrix none
+	matrix_offloaded
 }

@@ -173,16 +173,6 @@ mtcopy_leaves() {	# KIND: left to the CPU by mtcopy's defaults
 	expect_eq "bytes copied by mtcopy" $(($(stat mtcopy bytes) - b0)) 0
 }
 
-mthp_64k() {	# on: only 64 KiB mTHPs for MADV_HUGEPAGE; off: back to PMD THPs
-	if [ $1 = on ]; then
-		echo never > $THP_SYSFS/hugepages-2048kB/enabled &&
-			echo madvise > $THP_SYSFS/hugepages-64kB/enabled
-	else
-		echo never > $THP_SYSFS/hugepages-64kB/enabled &&
-			echo inherit > $THP_SYSFS/hugepages-2048kB/enabled
-	fi
-}
-
 insmod /modules/mtcopy.ko threads=2
 t mtcopy.registered test -d $MO/migrators/mtcopy
 t mtcopy.leaves_4k_to_cpu mtcopy_leaves pages

@@ -19,7 +19,13 @@
  * with every other page freed first); offline (the memory blocks holding
  * the memory go offline and back online, memory_hotplug); numa (NUMA
  * balancing: the task runs on node 1's CPU and touches the memory until
- * nine tenths of it are there, numa_misplaced).
+ * nine tenths of it are there, numa_misplaced); demote (the task's cgroup
+ * reclaims the memory, which goes to node 2, the lower tier: demotion);
+ * promote (demote, then NUMA balancing in tiering mode brings half of it
+ * back to node 0 as it is touched: numa_misplaced); pin (io_uring fixed
+ * buffers pin the memory FOLL_LONGTERM, which moves it out of
+ * ZONE_MOVABLE first: longterm_pin).  demote and promote
+ * need the task in its own cgroup: CGROUP names its directory.
  *
  * Prints "size=... moved=... seconds=... bad_bytes=..." and exits 0 when
  * every byte is intact and the memory went where HOW says.
@@ -33,7 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -336,6 +344,77 @@ static void *writer_fn(void *arg)
 	return NULL;
 }
 
+/* memory.reclaim of our cgroup: anonymous pages go to the lower tier. */
+static int do_demote(int *status)
+{
+	const char *cg = getenv("CGROUP");
+	char path[256], val[32];
+	long on2;
+
+	if (!cg)
+		return -1;
+	snprintf(path, sizeof(path), "%s/memory.reclaim", cg);
+	snprintf(val, sizeof(val), "%zu", size);
+	write_file(path, val);	/* EAGAIN when it fell short: checked below */
+	on2 = pages_on_node(2, status);
+	printf("demoted=%ld\n", on2);
+	return on2 > 0 ? 0 : -1;
+}
+
+/* NUMA balancing in tiering mode promotes what is touched from node 0. */
+static int do_promote(int *status)
+{
+	volatile unsigned char sink = 0;
+	time_t end = time(NULL) + 60;
+	long on2, on0;
+	size_t i;
+
+	if (do_demote(status))
+		return -1;
+	on2 = pages_on_node(2, status);
+	if (write_file("/proc/sys/kernel/numa_balancing", "2"))
+		return -1;
+	while (time(NULL) < end) {
+		for (i = 0; i < size; i += 64)
+			sink += buf[i];
+		on0 = pages_on_node(0, status);
+		if (pages_on_node(2, status) <= on2 / 2)
+			break;
+		usleep(20000);
+	}
+	write_file("/proc/sys/kernel/numa_balancing", "0");
+	on0 = pages_on_node(0, status);
+	printf("promoted: node2 %ld -> %ld, node0 %ld\n", on2,
+	       pages_on_node(2, status), on0);
+	return pages_on_node(2, status) <= on2 / 2 ? 0 : -1;
+}
+
+/* io_uring fixed buffers: pinned FOLL_LONGTERM, out of ZONE_MOVABLE first. */
+static int do_pin(void)
+{
+	struct io_uring_params p = {};
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	uint64_t *before = malloc(pages_count() * sizeof(*before));
+	uint64_t *after = malloc(pages_count() * sizeof(*after));
+	unsigned long i, moved = 0;
+	int fd, ret;
+
+	if (!before || !after || page_pfns(before))
+		return -1;
+	fd = syscall(__NR_io_uring_setup, 4, &p);
+	if (fd < 0)
+		return -1;
+	ret = syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS, &iov, 1);
+	if (!ret && !page_pfns(after))
+		for (i = 0; i < pages_count(); i++)
+			moved += before[i] != after[i];
+	close(fd);	/* unpins */
+	printf("pinned: %lu of %lu pages moved\n", moved, pages_count());
+	free(before);
+	free(after);
+	return ret ? -1 : 0;
+}
+
 static int migrate(const char *how, int *status)
 {
 	if (!strcmp(how, "move_pages"))
@@ -358,6 +437,12 @@ static int migrate(const char *how, int *status)
 		return do_offline();
 	if (!strcmp(how, "numa"))
 		return do_numa(status);
+	if (!strcmp(how, "pin"))
+		return do_pin();
+	if (!strcmp(how, "demote"))
+		return do_demote(status);
+	if (!strcmp(how, "promote"))
+		return do_promote(status);
 	fprintf(stderr, "unknown HOW %s\n", how);
 	return -1;
 }
@@ -407,10 +492,11 @@ static int prepare(const char *kind, const char *how)
 		return -1;
 	}
 	/*
-	 * First touch on node 0: NUMA balancing needs the default policy;
+	 * First touch on node 0: NUMA balancing needs the default policy
+	 * (it does not scan a VMA bound without MPOL_F_NUMA_BALANCING);
 	 * page cache follows the task's policy, not the mapping's.
 	 */
-	if (!strcmp(how, "numa")) {
+	if (!strcmp(how, "numa") || !strcmp(how, "promote")) {
 		if (run_on_cpu(0))
 			return -1;
 	} else if (sys_mbind(buf, size, MPOL_BIND, 1UL << 0, 0) ||
@@ -495,6 +581,15 @@ int main(int argc, char **argv)
 	how = argv[2];
 	size = strtoul(argv[3], NULL, 0) << 10;
 	psize = sysconf(_SC_PAGESIZE);
+	if (getenv("CGROUP")) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", getenv("CGROUP"));
+		if (write_file(path, "0")) {
+			perror(path);
+			return 1;
+		}
+	}
 	buf = map_kind(kind, argc > 4 ? argv[4] : "");
 	status = malloc(pages_count() * sizeof(*status));
 	if (!buf || !status || prepare(kind, how))
