@@ -56,10 +56,10 @@ cell() {
 	case $route in
 	offload|all)
 		[ $f -gt 0 ] || { echo "nothing batch-copied"; return 1; }
-		# Migrator counters are not per reason: allow for a stray
-		# migration of another task (2 %).
-		d=$((m - f)); [ $d -lt 0 ] && d=$((-d))
-		[ $((d * 50)) -le $f ] || { echo "migrators copied $m folios, want $f"; return 1; }
+		# No CPU fallback: the reason's batch-copied folios were all
+		# copied by migrators, whose counters (not per reason) may also
+		# hold background migrations (kcompactd, kswapd).
+		[ $m -ge $f ] || { echo "migrators copied $m folios, fewer than $f"; return 1; }
 		expect_eq "CPU fallback folios" $fb 0 || return 1
 		[ $route = offload ] || expect_eq "folios left to the per-folio copy" $c 0 ;;
 	cpu)
