@@ -252,10 +252,14 @@ echo 0 > $DMA/fail_every
 echo 0 > $DMA/status_error
 t dcbm.not_mc_safe sh -c "! grep -q memory_failure $MO/migrators/dcbm/capable_reasons"
 
-# Two processes migrating at once through dcbm while sub-batches time out.
+# Two processes migrating at once through dcbm while sub-batches time out;
+# then each watches a canary in fresh memory on both nodes, and its own
+# migrated memory, for 300 ms: no transfer may land after the copy.
 two_migrating() {	# HOW
+	export CANARY_MIB=8 LATE_MS=300
 	migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
 	migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
+	unset CANARY_MIB LATE_MS
 	wait $p1; r1=$?; wait $p2; r2=$?
 	cat /tmp/two.1 /tmp/two.2
 	[ $r1 = 0 ] && [ $r2 = 0 ]
@@ -292,6 +296,34 @@ insmod /modules/testdma.ko channels=4
 insmod /modules/dcbm.ko channels=4
 echo 3 > $MO/max_failures
 
+# dcbm second in a batch: mtcopy (priority 20) takes the 4 KiB folios on
+# the caller, dcbm's mTHPs go to the core's reclaim workqueue, and time
+# out there.  Its abort must not flush a non-reclaim workqueue (lockdep
+# and the workqueue code warn; "kernel log clean" fails).
+if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
+	mthp_64k on
+	insmod /modules/mtcopy.ko threads=1 priority=20 orders=0x1 min_batch_pages=0
+	rmmod dcbm
+	insmod /modules/dcbm.ko channels=4 priority=10 orders=0x10 min_batch_pages=0 timeout_ms=10
+	echo 0 > $MO/max_failures
+	echo 100 > $DMA/delay_ms
+	second_timing_out() {
+		e0=$(stat dcbm errors) m0=$(stat mtcopy folios)
+		migrate_check mixed mbind 4 || return 1
+		e=$(($(stat dcbm errors) - e0)) m=$(($(stat mtcopy folios) - m0))
+		echo "mtcopy copied $m folios, dcbm timed out on $e sub-batches"
+		[ $e -gt 0 ] && [ $m -gt 0 ]
+	}
+	t dcbm.second_on_reclaim_wq.timing_out second_timing_out
+	echo 0 > $DMA/delay_ms
+	echo 5000 > /sys/module/dcbm/parameters/timeout_ms
+	echo 3 > $MO/max_failures
+	rmmod mtcopy
+	mthp_64k off
+	rmmod dcbm
+	insmod /modules/dcbm.ko channels=4
+fi
+
 # Both real migrators: dcbm (priority 20) over mtcopy (10), then equal.
 insmod /modules/mtcopy.ko threads=2
 t both.dcbm_priority migrator_migrate dcbm thp move_pages 2048
@@ -313,6 +345,25 @@ t both.rmmod sh -c "rmmod mtcopy"
 insmod /modules/dcbm.ko shared=1
 t dcbm.shared.registered sh -c "dmesg | grep -q 'dcbm: 1 shared channel'"
 t dcbm.shared.thp migrator_migrate dcbm thp mbind 2048
+# A second dmaengine client on the same shared channels, while dcbm's
+# transfers outlive its timeout and terminated descriptors would complete
+# as successes (hidma): dcbm never aborts a shared channel, so every one of
+# the client's transfers completes and is copied.
+echo 10 > /sys/module/dcbm/parameters/timeout_ms
+echo 100 > $DMA/delay_ms
+echo 1 > $DMA/terminated_complete
+insmod /modules/dma_client.ko
+shared_with_client() {
+	two_migrating move_pages || return 1
+	c=$(param dma_client copies) e=$(param dma_client errors)
+	echo "second client: $c transfers copied, $e lost or not copied"
+	[ $c -gt 0 ] && expect_eq "client errors" $e 0
+}
+t dcbm.shared.second_client.two_timing_out shared_with_client
+rmmod dma_client
+echo 0 > $DMA/terminated_complete
+echo 0 > $DMA/delay_ms
+echo 5000 > /sys/module/dcbm/parameters/timeout_ms
 t dcbm.shared.rmmod sh -c "rmmod dcbm && rmmod testdma"
 . /tests/matrix.sh
 matrix_forced

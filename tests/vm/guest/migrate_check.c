@@ -4,11 +4,20 @@
  * node 1 with move_pages(2) or mbind(2), and check that every byte arrived
  * and that every page is on node 1.
  *
- * usage: migrate_check pages|thp|mthp move_pages|mbind SIZE_MIB
+ * usage: migrate_check pages|thp|mthp|mixed move_pages|mbind SIZE_MIB
  * (mthp: MADV_HUGEPAGE without requiring PMD THPs, for the mTHP sizes the
- * guest enabled under /sys/kernel/mm/transparent_hugepage/hugepages-*)
+ * guest enabled under /sys/kernel/mm/transparent_hugepage/hugepages-*;
+ * mixed: MADV_HUGEPAGE on every other 64 KiB, so that with 64 KiB mTHPs
+ * every batch holds both 4 KiB folios and mTHPs)
  * Prints one line "size=... thp_pages=... seconds=... mbps=..." and exits
  * 0 when every check passed.
+ *
+ * With CANARY_MIB and LATE_MS set, it then watches for late DMA: it fills
+ * CANARY_MIB of fresh memory on each of node 0 and node 1 (where the
+ * migration just freed source and unused destination pages) with a
+ * canary, waits LATE_MS, and checks the canary and every byte of the
+ * migrated memory again.  A transfer that outlived the copy shows as a
+ * changed canary or a changed migrated byte.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +34,7 @@
 #define MPOL_MF_STRICT	(1 << 0)
 #define MPOL_MF_MOVE	(1 << 1)
 #define HPAGE		(2UL << 20)
+#define CANARY		0x5A5A5A5A5A5A5A5AULL
 
 static long page_size;
 
@@ -74,6 +84,62 @@ static long pages_off_node(void **pages, unsigned long n, int node, int *status)
 	return off;
 }
 
+static int advise(uint64_t *buf, size_t size, int huge, int mixed)
+{
+	size_t off, step = 64 << 10;
+
+	if (!mixed)
+		return madvise(buf, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	for (off = 0; off < size; off += step)
+		if (madvise((char *)buf + off, step,
+			    (off / step) % 2 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+			return -1;
+	return 0;
+}
+
+static unsigned long check(const uint64_t *buf, size_t words, uint64_t seed)
+{
+	unsigned long i, bad = 0;
+
+	for (i = 0; i < words; i++)
+		bad += buf[i] != (pattern(i) ^ seed);
+	return bad;
+}
+
+/* Fresh memory on @node filled with a canary; NULL on failure. */
+static uint64_t *canary_fill(size_t size, int node)
+{
+	uint64_t *c = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	if (c == MAP_FAILED || madvise(c, size, MADV_NOHUGEPAGE) ||
+	    sys_mbind(c, size, MPOL_BIND, 1UL << node, 0))
+		return NULL;
+	for (i = 0; i < size / sizeof(*c); i++)
+		c[i] = pattern(i) ^ CANARY;
+	return c;
+}
+
+/* Late DMA: changed canary words on nodes 0 and 1, changed migrated words. */
+static int watch_late_writes(const uint64_t *buf, size_t words)
+{
+	size_t csize = strtoul(getenv("CANARY_MIB"), NULL, 0) << 20;
+	uint64_t *c0 = canary_fill(csize, 0), *c1 = canary_fill(csize, 1);
+	unsigned long late, again;
+
+	if (!c0 || !c1) {
+		perror("canary");
+		return -1;
+	}
+	usleep(strtoul(getenv("LATE_MS") ?: "0", NULL, 0) * 1000);
+	late = check(c0, csize / 8, CANARY) + check(c1, csize / 8, CANARY);
+	again = check(buf, words, 0);
+	printf("canary_words=%zu late_writes=%lu changed_after=%lu\n",
+	       2 * csize / 8, late, again);
+	return late || again ? -1 : 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -85,7 +151,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned long i, n, words, bad = 0;
-	int thp, huge, use_mbind, *nodes, *status;
+	int thp, huge, mixed, use_mbind, *nodes, *status;
 	size_t size;
 	long thp_kb;
 	uint64_t *buf;
@@ -94,12 +160,13 @@ int main(int argc, char **argv)
 	char *raw;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s pages|thp|mthp move_pages|mbind SIZE_MIB\n",
+		fprintf(stderr, "usage: %s pages|thp|mthp|mixed move_pages|mbind SIZE_MIB\n",
 			argv[0]);
 		return 2;
 	}
 	thp = !strcmp(argv[1], "thp");
 	huge = thp || !strcmp(argv[1], "mthp");
+	mixed = !strcmp(argv[1], "mixed");
 	use_mbind = !strcmp(argv[2], "mbind");
 	size = strtoul(argv[3], NULL, 0) << 20;
 	page_size = sysconf(_SC_PAGESIZE);
@@ -113,7 +180,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	buf = (uint64_t *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
-	if (madvise(buf, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+	if (advise(buf, size, huge, mixed)) {
 		perror("madvise");
 		return 1;
 	}
@@ -159,8 +226,7 @@ int main(int argc, char **argv)
 	}
 	t1 = now();
 
-	for (i = 0; i < words; i++)
-		bad += buf[i] != pattern(i);
+	bad = check(buf, words, 0);
 	printf("size=%zu thp_kb=%ld seconds=%.3f mbps=%.0f off_node=%ld bad_words=%lu\n",
 	       size, thp_kb, t1 - t0, size / (t1 - t0) / 1e6,
 	       pages_off_node(pages, n, 1, status), bad);
@@ -172,5 +238,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pages left off node 1\n");
 		return 1;
 	}
-	return 0;
+	return getenv("CANARY_MIB") && watch_late_writes(buf, words) ? 1 : 0;
 }
