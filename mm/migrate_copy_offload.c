@@ -172,7 +172,8 @@ void mo_entry_failed(struct mo_entry *e)
 
 static bool mo_params_valid(const struct mo_entry *e, const struct mo_params *p)
 {
-	return p->weight >= 1 && p->reasons && p->orders &&
+	return p->weight >= 1 && p->weight <= MO_WEIGHT_MAX &&
+	       p->reasons && p->orders &&
 	       !(p->reasons & ~e->cap_reasons) && !(p->orders & ~e->cap_orders);
 }
 
@@ -343,6 +344,7 @@ static bool migrator_valid(const struct migrator *m)
 	       strnlen(m->name, MIGRATOR_NAME_LEN) < MIGRATOR_NAME_LEN &&
 	       !strchr(m->name, '/') &&
 	       !(m->reasons & ~MO_ALL_REASONS) && !(m->orders & ~MO_ALL_ORDERS) &&
+	       m->weight <= MO_WEIGHT_MAX &&
 	       (m->mc_safe || !(m->reasons & BIT(MR_MEMORY_FAILURE)));
 }
 
@@ -415,8 +417,8 @@ unlock:
  *
  * Context: process context, may sleep.
  * Return: 0 on success; -EINVAL if @m has no valid name, no offload_copy, or
- * capability masks naming unknown reasons or orders, or %MR_MEMORY_FAILURE
- * without @m->mc_safe; -EEXIST if @m or
+ * capability masks naming unknown reasons or orders, a weight above 255,
+ * or %MR_MEMORY_FAILURE without @m->mc_safe; -EEXIST if @m or
  * another migrator of that name is registered; -ENOSPC if %MO_MAX_MIGRATORS
  * are; -ENODEV if @m->owner is going away; -ENOMEM, also when the core
  * could not set up at boot.

@@ -22,6 +22,12 @@
 #define MO_NR_ORDERS		NR_PAGE_ORDERS
 #define MO_ALL_REASONS		GENMASK(MR_TYPES - 1, 0)
 #define MO_ALL_ORDERS		GENMASK(MO_NR_ORDERS - 1, 0)
+/*
+ * Weights range over 1..255, as those of weighted interleave: a lead stays
+ * within a few batches times the largest weight, so that the products of
+ * mo_pick() cannot overflow.
+ */
+#define MO_WEIGHT_MAX		255
 
 /*
  * Counters of a migrator; the global ones and those of each migration
@@ -56,7 +62,7 @@ struct mo_params {
 	unsigned long reasons;		/* subset of the capability */
 	unsigned long orders;		/* subset of the capability */
 	unsigned int min_batch_pages;
-	unsigned int weight;		/* >= 1 */
+	unsigned int weight;		/* 1..MO_WEIGHT_MAX */
 };
 
 /* The core's state of one registered migrator. */

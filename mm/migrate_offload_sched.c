@@ -49,6 +49,7 @@ struct mo_batch {
 	const struct mo_table *t;
 	int reason;
 	unsigned long excluded;		/* slots that failed in this batch */
+	unsigned long offered;		/* slots that could take some of it */
 	unsigned int weight[MO_MAX_MIGRATORS];
 	unsigned long assigned[MO_MAX_MIGRATORS];	/* base pages */
 	struct mo_sub sub[];		/* one per table slot */
@@ -235,9 +236,11 @@ static void mo_batch_weights(struct mo_batch *b)
 		best = max(best, atomic_long_read(&t->slot[i].e->throughput));
 	if (!best)
 		return;
+	/* Scaled to the range of static weights: no overflow in mo_pick(). */
 	for (i = 0; i < t->nr; i++) {
-		tp = atomic_long_read(&t->slot[i].e->throughput);
-		b->weight[i] = clamp_t(long, tp ?: best, 1, UINT_MAX);
+		tp = atomic_long_read(&t->slot[i].e->throughput) ?: best;
+		b->weight[i] = clamp_t(long, div64_long((s64)tp * MO_WEIGHT_MAX, best),
+				       1, MO_WEIGHT_MAX);
 	}
 }
 
@@ -257,8 +260,8 @@ static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 	for_each_set_bit_from(i, &mask, t->nr) {
 		if (t->slot[i].priority != t->slot[best].priority)
 			break;
-		if ((u64)(b->assigned[i] + pages) * b->weight[best] <
-		    (u64)(b->assigned[best] + pages) * b->weight[i])
+		if ((b->assigned[i] + pages) * b->weight[best] <
+		    (b->assigned[best] + pages) * b->weight[i])
 			best = i;
 	}
 	b->assigned[best] += pages;
@@ -292,6 +295,7 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 		for (i = 0; i < b->t->nr; i++)
 			if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
 				usable &= ~BIT(i);
+		b->offered = usable;
 	}
 	dst = list_first_entry(&from->dst, struct folio, lru);
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
@@ -308,8 +312,12 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 }
 
 /*
- * Keep of each migrator's share only its lead over the least served of its
- * priority: history beyond that is forgotten.
+ * Keep of each migrator's share only its lead over the least served of the
+ * migrators of its priority that could take this batch: history beyond that
+ * is forgotten.  A migrator that could not take the batch keeps its lead and
+ * lowers no one else's: counting it as the least served would let the leads
+ * of the others grow without bound while it stands aside (a reason or order
+ * it does not serve), and then starve them once it can take work again.
  */
 static void mo_batch_save_leads(struct mo_batch *b)
 {
@@ -322,10 +330,12 @@ static void mo_batch_save_leads(struct mo_batch *b)
 			continue;
 		least = ULONG_MAX;
 		for (j = first; j < i; j++)
-			least = min(least, b->assigned[j] / b->weight[j]);
+			if (b->offered & BIT(j))
+				least = min(least, b->assigned[j] / b->weight[j]);
 		for (j = first; j < i; j++)
-			atomic_long_set(&t->slot[j].e->lead,
-					b->assigned[j] - least * b->weight[j]);
+			if (b->offered & BIT(j))
+				atomic_long_set(&t->slot[j].e->lead,
+						b->assigned[j] - least * b->weight[j]);
 		first = i;
 	}
 }

@@ -44,7 +44,8 @@
  * @orders: capability: BIT(order) of the folio orders copied; 0 = all.
  * @min_batch_pages: default minimum number of base pages of a batch this
  *	migrator can take; below it the batch stays with others or the CPU.
- * @weight: default share among migrators of equal priority; 0 = 1.
+ * @weight: default share among migrators of equal priority, 1 to 255 as
+ *	the weights of weighted interleave; 0 = 1.
  * @mc_safe: the copy survives a machine check on the source (it reads with
  *	copy_mc_*() or the engine reports poison as an error).  Only such
  *	migrators serve %MR_MEMORY_FAILURE, whose pages are suspected bad: a

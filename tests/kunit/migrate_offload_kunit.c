@@ -510,6 +510,7 @@ static void registry_tunables(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_ORDERS, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_REASONS, BIT(MR_DEMOTION)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_WEIGHT, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_WEIGHT, MO_WEIGHT_MAX + 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, e->params.orders, BIT(0) | BIT(9));
 	KUNIT_EXPECT_EQ(test, e->params.reasons, BIT(MR_SYSCALL));
 	KUNIT_EXPECT_EQ(test, e->params.weight, 1);
@@ -698,9 +699,37 @@ static void split_single_folio_batches(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 2 * 512);
 }
 
+/*
+ * A migrator that stands aside (an order it does not serve) must not let
+ * the lead of the one that copies grow: after 1000 batches of one 64 KiB
+ * mTHP that only B takes, a batch both may take is still shared by weight.
+ * Counting A as the least served gave B a lead of 64,000 pages, and A
+ * every page of the next 1000 batches.
+ */
+static void split_lead_bounded_by_candidates(struct kunit *test)
+{
+	struct fake_caps a = { .priority = 1, .orders = BIT(0), .weight = 1 };
+	struct fake_caps b = { .priority = 1, .orders = BIT(0) | BIT(4), .weight = 1 };
+	struct test_batch *mthp = test_batch_alloc(test, 1, 4);
+	struct test_batch *small = test_batch_alloc(test, 64, 0);
+	int i;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &a)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &b)->m), 0);
+	for (i = 0; i < 1000; i++)
+		copy_batch(MR_SYSCALL, mthp);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 1000 * 16);
+	KUNIT_EXPECT_LE(test, atomic_long_read(&fake_entry(test, &fakes[1])->lead), 16);
+	copy_batch(MR_SYSCALL, small);
+	expect_batch_copied(test, small);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 32);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 1000 * 16 + 32);
+}
+
 static struct kunit_case split_cases_list[] = {
 	KUNIT_CASE_PARAM(split_assigns_exactly, split_gen_params),
 	KUNIT_CASE(split_single_folio_batches),
+	KUNIT_CASE(split_lead_bounded_by_candidates),
 	KUNIT_CASE(split_reason_min_batch),
 	KUNIT_CASE_SLOW(split_adaptive),
 	{}
