@@ -82,7 +82,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-numa node,nodeid=2,memdev=m2,initiator=0 \
 	$(hmat) \
 	-kernel "$vm/arch/x86/boot/bzImage" -initrd "$vm/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic movablecore=50% brd.rd_size=16384 vmtest=$script ${VM_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 oops=panic movablecore=50% cma=32M@448M brd.rd_size=16384 vmtest=$script ${VM_APPEND:-}" \
 	-nographic -no-reboot -monitor none -serial stdio </dev/null \
 	>"$log" 2>&1 || rc=$?
 tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"

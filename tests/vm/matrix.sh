@@ -142,6 +142,8 @@ matrix() {
 	# last ACPI tables; the data must reach a block that can go offline.
 	t matrix.$mode.anon.memory_hotplug cell $mode anon offline 131072 memory_hotplug offload
 	t matrix.$mode.anon.longterm_pin cell $mode anon pin $KIB longterm_pin offload
+	t matrix.$mode.anon.contig_range cell $mode anon contig $KIB contig_range offload
+	t matrix.$mode.anon.damon cell $mode anon damon $KIB damon offload
 	t matrix.$mode.anon.demotion tiered cell $mode anon demote $KIB demotion offload
 	t matrix.$mode.thp.demotion tiered cell $mode thp demote $KIB demotion offload
 	t matrix.$mode.anon.promotion tiered cell $mode anon promote $KIB demotion+numa_misplaced offload

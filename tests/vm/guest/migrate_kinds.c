@@ -24,8 +24,11 @@
  * promote (demote, then NUMA balancing in tiering mode brings half of it
  * back to node 0 as it is touched: numa_misplaced); pin (io_uring fixed
  * buffers pin the memory FOLL_LONGTERM, which moves it out of
- * ZONE_MOVABLE first: longterm_pin).  demote and promote
- * need the task in its own cgroup: CGROUP names its directory.
+ * ZONE_MOVABLE first: longterm_pin); contig (the data is placed in the CMA
+ * area, which is then allocated whole through CMA's debugfs:
+ * contig_range); damon (a DAMON scheme migrates the cold physical range
+ * of the data to node 1: damon).  demote and promote need the task in its
+ * own cgroup: CGROUP names its directory.
  *
  * Prints "size=... moved=... seconds=... bad_bytes=..." and exits 0 when
  * every byte is intact and the memory went where HOW says.
@@ -415,6 +418,127 @@ static int do_pin(void)
 	return ret ? -1 : 0;
 }
 
+#define CMA_DIR	"/sys/kernel/debug/cma/reserved"
+
+/*
+ * Allocate (@what "alloc") or give back ("free") the whole CMA area: the
+ * allocation migrates out whatever lies there, and fails an attempt when a
+ * page is under a reference for a while (seconds, right after an earlier
+ * cell gave the area back): up to 10 s of attempts.
+ */
+static int cma_all(const char *what)
+{
+	char path[64], count[32];
+	int tries;
+
+	snprintf(path, sizeof(path), CMA_DIR "/%s", what);
+	snprintf(count, sizeof(count), "%ld", read_long(CMA_DIR "/count"));
+	for (tries = 0; tries < 100; tries++) {
+		if (!write_file(path, count))
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/*
+ * Place the data in the CMA area (cma=32M@448M, node 0's ZONE_MOVABLE):
+ * allocate the whole area and give it back from CPU 0.  The pages go to
+ * CPU 0's lists of free movable pages, which the data, faulted in next on
+ * CPU 0, takes first.
+ */
+static int cma_place_data(void)
+{
+	if (run_on_cpu(0) || cma_all("alloc") || cma_all("free")) {
+		fprintf(stderr, "could not cycle the CMA area\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Pages of the data inside the CMA area. */
+static long pages_in_cma(void)
+{
+	unsigned long i, n = pages_count();
+	uint64_t *pfn = malloc(n * sizeof(*pfn));
+	long base = read_long(CMA_DIR "/base_pfn");
+	long count = read_long(CMA_DIR "/count"), in = 0;
+
+	if (!pfn || page_pfns(pfn) || base <= 0 || count <= 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		in += pfn[i] >= (uint64_t)base && pfn[i] < (uint64_t)(base + count);
+	free(pfn);
+	return in;
+}
+
+/* Allocate the whole CMA area: alloc_contig_range() moves the data out. */
+static int do_contig(void)
+{
+	long before = pages_in_cma(), after;
+	int ret = cma_all("alloc");
+
+	after = pages_in_cma();
+	if (!ret)
+		ret = cma_all("free");
+	printf("pages in the CMA area: %ld before, %ld after\n", before, after);
+	return !ret && before > 0 && !after ? 0 : -1;
+}
+
+#define DAMON_CTX "/sys/kernel/mm/damon/admin/kdamonds/0/contexts/0"
+
+static int damon_write(const char *rel, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), DAMON_CTX "/%s", rel);
+	if (!write_file(path, val))
+		return 0;
+	perror(path);
+	return -1;
+}
+
+/*
+ * DAMON on the physical range of the data, one scheme: migrate_cold to
+ * node 1 of every region not accessed in an aggregation interval.
+ */
+static int do_damon(int *status)
+{
+	unsigned long i, n = pages_count();
+	uint64_t *pfn = malloc(n * sizeof(*pfn)), lo = ~0ULL, hi = 0;
+	time_t end = time(NULL) + 60;
+	char start[32], stop[32];
+	int ret;
+
+	if (!pfn || page_pfns(pfn))
+		return -1;
+	for (i = 0; i < n; i++) {
+		lo = pfn[i] < lo ? pfn[i] : lo;
+		hi = pfn[i] > hi ? pfn[i] : hi;
+	}
+	free(pfn);
+	snprintf(start, sizeof(start), "%llu", (unsigned long long)lo * psize);
+	snprintf(stop, sizeof(stop), "%llu", (unsigned long long)(hi + 1) * psize);
+	if (write_file("/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds", "1") ||
+	    write_file("/sys/kernel/mm/damon/admin/kdamonds/0/contexts/nr_contexts", "1") ||
+	    damon_write("operations", "paddr") ||
+	    damon_write("targets/nr_targets", "1") ||
+	    damon_write("targets/0/regions/nr_regions", "1") ||
+	    damon_write("targets/0/regions/0/start", start) ||
+	    damon_write("targets/0/regions/0/end", stop) ||
+	    damon_write("schemes/nr_schemes", "1") ||
+	    damon_write("schemes/0/action", "migrate_cold") ||
+	    damon_write("schemes/0/target_nid", "1") ||
+	    damon_write("schemes/0/access_pattern/sz/max", "1099511627776") ||
+	    damon_write("schemes/0/access_pattern/age/max", "1000000") ||
+	    write_file("/sys/kernel/mm/damon/admin/kdamonds/0/state", "on"))
+		return -1;
+	while (pages_on_node(1, status) < (long)n && time(NULL) < end)
+		usleep(100000);
+	ret = write_file("/sys/kernel/mm/damon/admin/kdamonds/0/state", "off");
+	return ret || pages_on_node(1, status) < (long)n ? -1 : 0;
+}
+
 static int migrate(const char *how, int *status)
 {
 	if (!strcmp(how, "move_pages"))
@@ -443,6 +567,10 @@ static int migrate(const char *how, int *status)
 		return do_demote(status);
 	if (!strcmp(how, "promote"))
 		return do_promote(status);
+	if (!strcmp(how, "contig"))
+		return do_contig();
+	if (!strcmp(how, "damon"))
+		return do_damon(status);
 	fprintf(stderr, "unknown HOW %s\n", how);
 	return -1;
 }
@@ -590,6 +718,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (!strcmp(how, "contig") && cma_place_data())
+		return 1;
 	buf = map_kind(kind, argc > 4 ? argv[4] : "");
 	status = malloc(pages_count() * sizeof(*status));
 	if (!buf || !status || prepare(kind, how))
@@ -648,7 +778,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((!strcmp(how, "move_pages") || !strcmp(how, "migrate_pages") ||
-	     !strcmp(how, "mbind")) && on1 != (long)pages_count()) {
+	     !strcmp(how, "mbind") || !strcmp(how, "damon")) &&
+	    on1 != (long)pages_count()) {
 		fprintf(stderr, "pages left off node 1\n");
 		return 1;
 	}
