@@ -83,6 +83,7 @@ int migrate_offload_start(struct migrator *m);
 int migrate_offload_stop(struct migrator *m);
 int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 		   unsigned int nr);
+bool migrate_offload_idle_cpu(int cpu);
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */
 
 #endif /* _LINUX_MIGRATE_COPY_OFFLOAD_H */

@@ -192,6 +192,25 @@ if [ -d $THP_SYSFS/hugepages-64kB ]; then
 	echo 512 > $MO/migrators/mtcopy/min_batch_pages
 	mthp_64k off
 fi
+# Helpers go only to idle CPUs: from CPU 0 with CPU 1 idle a helper
+# copies; with CPU 1 kept busy the caller copies alone, as fast as without
+# offload, instead of queueing a helper behind the busy task.
+mtcopy_helpers() {	# idle|busy
+	h0=$(param mtcopy helpers) a0=$(param mtcopy alone)
+	[ $1 = busy ] && { taskset 2 sh -c 'while :; do :; done' & spin=$!; }
+	taskset 1 migrate_check thp move_pages 16; rc=$?
+	[ $1 = busy ] && kill $spin
+	h=$(($(param mtcopy helpers) - h0)) a=$(($(param mtcopy alone) - a0))
+	echo "ranges copied by helpers: $h, sub-batches copied alone: $a"
+	[ $rc = 0 ] || return 1
+	if [ $1 = idle ]; then
+		[ $h -gt 0 ]
+	else
+		expect_eq "helpers while CPU 1 is busy" $h 0 && [ $a -gt 0 ]
+	fi
+}
+t mtcopy.helpers.idle_cpu mtcopy_helpers idle
+t mtcopy.helpers.busy_cpu_alone mtcopy_helpers busy
 t mtcopy.one_thread sh -c "echo 1 > /sys/module/mtcopy/parameters/threads"
 t mtcopy.one_thread.thp mtcopy_migrate thp move_pages 2048
 t mtcopy.rmmod rmmod mtcopy
