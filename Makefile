@@ -36,7 +36,7 @@ export-patches:
 
 # Keep the prepared tree and the ccache: the next build is incremental.
 clean:
-	rm -rf build/vm build/vm-off build/vm-kasan build/vm-modules build/kunit build/initramfs build/bench
+	rm -rf build/vm build/vm-off build/vm-kasan build/vm-bench build/vm-modules build/kunit build/initramfs build/bench
 
 distclean:
 	rm -rf build

@@ -13,15 +13,56 @@ CONFIGS = ["cpu", "mtcopy1", "mtcopy2", "dcbm", "both"]
 KINDS = ["thp", "pages"]
 
 
+def kv(fields):
+    """key=value fields of one line of the in-kernel benchmark."""
+    return dict(x.split("=", 1) for x in fields if "=" in x)
+
+
+def phase_table(phase, out):
+    """Copy phase per order, batch size and configuration: medians."""
+    rows = []
+    for (order, nr) in sorted({(k[0], k[1]) for k in phase}):
+        base = statistics.median(phase.get((order, nr, "cpu"), {}).get("mbps", [0])) or 1
+        for c in CONFIGS:
+            r = phase.get((order, nr, c))
+            if not r:
+                continue
+            med = statistics.median(r["mbps"])
+            rows.append([order, nr, c, len(r["mbps"]), med, med / base,
+                         statistics.median(r["first_ns"]) / 1000,
+                         statistics.median(r["median_ns"]) / 1000,
+                         min(r["copied"])])
+    with open(f"{out}/copy_phase.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["order", "folios", "config", "rounds", "median_mbps",
+                    "ratio_to_cpu", "first_folio_us", "last_folio_us",
+                    "least_copied"])
+        w.writerows(rows)
+    print(f"\n{'order':>5} {'folios':>6} {'config':8} {'MB/s':>7} {'ratio':>6} "
+          f"{'first us':>9} {'last us':>9} {'copied':>6}   (copy phase, in the kernel)")
+    for r in rows:
+        print(f"{r[0]:>5} {r[1]:>6} {r[2]:8} {r[4]:7.0f} {r[5]:6.2f} "
+              f"{r[6]:9.0f} {r[7]:9.0f} {r[8]:>6}")
+    return rows
+
+
 def main():
     raw, out = sys.argv[1], sys.argv[2]
-    runs, copy = {}, {}
+    runs, copy, phase, arb = {}, {}, {}, {}
     for line in open(raw):
         f = line.split()
         if f[0] == "BENCH":
             runs.setdefault((f[2], f[3]), []).append(int(f[4]))
         elif f[0] == "BENCH_COPY" and int(f[3]):
             copy[f[1]] = int(f[2]) / int(f[3]) * 1000  # bytes/ns -> MB/s
+        elif f[0] == "BENCH_PHASE":
+            d = kv(f[3:])
+            r = phase.setdefault((int(d["order"]), int(d["folios"]), f[2]), {})
+            for k in ("mbps", "first_ns", "median_ns", "copied"):
+                r.setdefault(k, []).append(int(d[k]))
+        elif f[0] == "BENCH_ARB":
+            d = kv(f[2:])
+            arb.setdefault(d["mode"], []).append(int(d["median_ns"]))
     rows = []
     for kind in KINDS:
         base = statistics.median(runs.get(("cpu", kind), [0])) or 1
@@ -42,8 +83,13 @@ def main():
         print(f"{r[0]:7} {r[1]:8} {r[2]:4} {r[3]:6} {r[4]:7.0f} {r[5]:6} {r[6]:6.2f}")
     for m, mbps in copy.items():
         print(f"copy throughput of {m} while busy: {mbps:.0f} MB/s")
+    prows = phase_table(phase, out) if phase else []
+    if arb.get("cpu") and arb.get("arbitration"):
+        cpu, cost = statistics.median(arb["cpu"]), statistics.median(arb["arbitration"])
+        print(f"\narbitration alone, 512 x 4 KiB: {cost / 1000:.1f} us, "
+              f"{100 * cost / cpu:.2f} % of the CPU copy ({cpu / 1000:.0f} us)")
 
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 4))
     width = 0.35
     for i, kind in enumerate(KINDS):
         meds = [next((r[4] for r in rows if r[0] == kind and r[1] == c), 0)
@@ -59,6 +105,17 @@ def main():
     ax.set_ylabel("MB/s (median, min-max)")
     ax.set_title("move_pages(2) node 0 -> 1 under QEMU TCG")
     ax.legend()
+    sizes = sorted({r[1] for r in prows if r[0] == 9})
+    width2 = 0.8 / len(CONFIGS)
+    for i, c in enumerate(CONFIGS):
+        ax2.bar([x + i * width2 for x in range(len(sizes))],
+                [next((r[4] for r in prows if r[:3] == [9, n, c]), 0) for n in sizes],
+                width2, label=c)
+    ax2.set_xticks([x + 0.4 - width2 / 2 for x in range(len(sizes))],
+                   [f"{n} THP" for n in sizes])
+    ax2.set_ylabel("MB/s (median)")
+    ax2.set_title("copy phase in the kernel, 2 MiB folios per batch")
+    ax2.legend()
     fig.tight_layout()
     fig.savefig(f"{out}/bench.png", dpi=100)
     print(f"wrote {out}/bench.csv and {out}/bench.png")

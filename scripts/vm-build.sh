@@ -3,7 +3,9 @@
 #
 # Build the integration VM kernel (tinyconfig + scripts/vm.config) in
 # build/vm; with "off" the same kernel without the feature in build/vm-off;
-# with "kasan" the same kernel with generic KASAN in build/vm-kasan.
+# with "kasan" the same kernel with generic KASAN in build/vm-kasan; with
+# "bench" the production-like part, without lock debugging and DEBUG_VM,
+# in build/vm-bench (make bench: a lockdep kernel would measure lockdep).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,9 +18,11 @@ frag=$out/fragment.config
 cp "$TOP/scripts/vm.config" "$frag"
 [ "$variant" = kasan ] && printf '%s\n' '# CONFIG_SLUB_TINY is not set' CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y \
 	CONFIG_KASAN_OUTLINE=y >> "$frag"
+[ "$variant" = bench ] && sed -i -e '/^CONFIG_DEBUG_VM=y/d' -e '/^CONFIG_PROVE_LOCKING=y/d' \
+	-e '/^CONFIG_DEBUG_ATOMIC_SLEEP=y/d' "$frag"
 # Off: the feature and everything that depends on it.
 [ "$variant" = off ] && sed -i -e 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' \
-	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' "$frag"
+	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' -e '/^CONFIG_MIGRATION_COPY_OFFLOAD_BENCH/d' "$frag"
 if ! cmp -s "$frag" "$out/.fragment.used" || [ ! -f "$out/.config" ]; then
 	"${KMAKE[@]}" O="$out" -s tinyconfig >/dev/null
 	(cd "$TREE" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" >/dev/null)

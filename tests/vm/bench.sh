@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of "make bench": migration throughput per configuration, the
-# configurations interleaved in every round (TCG throughput drifts), and
-# the copy throughput of each migrator from its statistics.
+# configurations interleaved in every round (TCG throughput drifts), the
+# copy throughput of each migrator from its statistics, and the copy phase
+# alone timed in the kernel.
 . /tests/lib.sh
 MB=${MB:-64}
 ROUNDS=${ROUNDS:-5}
@@ -40,5 +41,34 @@ while [ $round -le $ROUNDS ]; do
 done
 for m in mtcopy dcbm; do
 	echo "BENCH_COPY $m $(cat $M/$m/stats/bytes) $(cat $M/$m/stats/busy_ns)"
+done
+
+# The copy phase alone, in the kernel (CONFIG_MIGRATION_COPY_OFFLOAD_BENCH):
+# real folios of node 0 copied to node 1 through the batch copy, per folio
+# order and batch size, configurations interleaved in every round; then
+# the arbitration alone against the CPU copy of a 512-page batch.
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+B=/sys/kernel/debug/migrate_offload/bench
+REPS=${REPS:-5}
+round=1
+while [ $round -le $ROUNDS ]; do
+	for order in 0 4 9; do
+		for nr in 1 8 64 512; do
+			# At most 128 MiB a node: 512 THPs would need 1 GiB.
+			[ $(((nr << order) / 256)) -le 128 ] || continue
+			for config in cpu mtcopy1 mtcopy2 dcbm both; do
+				use $config
+				mode=offload
+				[ $config = cpu ] && mode=cpu
+				echo "$mode $order $nr $REPS" > $B &&
+					echo "BENCH_PHASE $round $config $(cat $B)"
+			done
+		done
+	done
+	use cpu
+	for mode in cpu arbitration; do
+		echo "$mode 0 512 $REPS" > $B && echo "BENCH_ARB $round $(cat $B)"
+	done
+	round=$((round + 1))
 done
 echo "VMTEST ok bench"

@@ -355,6 +355,19 @@ both_split() {
 	expect_eq "THPs copied" $((d + m)) $((MB / 2)) && [ $d -gt 0 ] && [ $m -gt 0 ]
 }
 t both.split.thp both_split
+# The in-kernel copy benchmark of make bench: each mode copies every byte
+# (arbitration copies none), and a batch too large is refused.
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+BENCH=/sys/kernel/debug/migrate_offload/bench
+bench_modes() {
+	for mode in cpu offload arbitration; do
+		echo "$mode 9 2 1" > $BENCH || return 1
+		out=$(cat $BENCH); echo "$out"
+		case "$out" in *" copied=2 bad_pages=0") ;; *) return 1 ;; esac
+	done
+}
+t bench.modes bench_modes
+t bench.too_large sh -c "! echo 'cpu 9 1000 1' > $BENCH"
 t both.rmmod_dcbm rmmod dcbm
 t both.rmmod_dcbm_under_load rmmod_under_load dcbm channels=4 thp dcbm
 t both.mtcopy_alone_after migrator_migrate mtcopy thp move_pages 2048

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-kernel benchmark of the copy phase of page migration, in the style of
+ * dmatest: real folios on node 0 copied to node 1 through the real entry
+ * point of the batch copy, so that the figures hold the copy and the
+ * arbitration and nothing of unmapping, TLB flushes or page tables.
+ *
+ * Driven through debugfs: write "MODE ORDER FOLIOS ROUNDS" to
+ * /sys/kernel/debug/migrate_offload/bench and read the result back, one
+ * line of key=value pairs.  MODE is
+ *
+ *   cpu          folio_mc_copy() of each folio in turn, as the move phase
+ *                copies without offload: the baseline;
+ *   offload      migrate_offload_copy_batch() with whatever migrators the
+ *                administrator enabled (MR_SYSCALL);
+ *   arbitration  migrate_offload_copy_batch() with a migrator at the top
+ *                priority that copies nothing: the cost of splitting,
+ *                routing and accounting alone.
+ *
+ * Each round copies the whole batch once; the result gives the median,
+ * minimum and maximum time of a round, the median throughput, and the
+ * median time until the first folio is copied (in the batched modes no
+ * folio is usable before the whole batch is: the first is the last).
+ * After the rounds every byte of every destination is compared with its
+ * source (not in arbitration mode, which copies nothing).
+ */
+#include <linux/debugfs.h>
+#include <linux/highmem.h>
+#include <linux/ktime.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+
+#include "migrate_offload.h"
+
+#define BENCH_MAX_ROUNDS	1000
+#define BENCH_MAX_BYTES		(128UL << 20)	/* per node */
+
+enum bench_mode { BENCH_CPU, BENCH_OFFLOAD, BENCH_ARBITRATION };
+static const char * const bench_modes[] = { "cpu", "offload", "arbitration" };
+
+static DEFINE_MUTEX(bench_lock);
+static char bench_result[256];
+static struct task_struct *bench_task;	/* whose batches the null migrator takes */
+
+/* Copies nothing, for the benchmark's own batches only. */
+static int bench_null_copy(struct list_head *dst, struct list_head *src,
+			   unsigned int cnt)
+{
+	return current == READ_ONCE(bench_task) ? 0 : -EAGAIN;
+}
+
+static struct migrator bench_null = {
+	.name = "bench_null",
+	.offload_copy = bench_null_copy,
+	.owner = THIS_MODULE,
+	.priority = INT_MAX,
+	.reasons = BIT(MR_SYSCALL),
+	.weight = 1,
+};
+
+static void bench_free(struct list_head *list)
+{
+	struct folio *folio, *next;
+
+	list_for_each_entry_safe(folio, next, list, lru) {
+		list_del(&folio->lru);
+		folio_put(folio);
+	}
+}
+
+/* @nr folios of @order on @nid, each filled with its own pattern. */
+static int bench_alloc(struct list_head *list, int nid, unsigned int order,
+		       unsigned int nr, bool fill)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN;
+	struct folio *folio;
+	unsigned int i, p;
+
+	for (i = 0; i < nr; i++) {
+		folio = __folio_alloc_node(gfp, order, nid);
+		if (!folio)
+			return -ENOMEM;
+		list_add_tail(&folio->lru, list);
+		for (p = 0; p < folio_nr_pages(folio); p++)
+			memset_page(folio_page(folio, p), 0,
+				    fill ? (i + p) | 1 : 0, PAGE_SIZE);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* One round on the CPU; *@first_ns: until the first folio was copied. */
+static int bench_cpu_round(struct list_head *dst_list, struct list_head *src_list,
+			   u64 *first_ns)
+{
+	u64 start = ktime_get_ns();
+	struct folio *src, *dst;
+
+	*first_ns = 0;
+	dst = list_first_entry(dst_list, struct folio, lru);
+	list_for_each_entry(src, src_list, lru) {
+		if (folio_mc_copy(dst, src))
+			return -EHWPOISON;
+		if (!*first_ns)
+			*first_ns = ktime_get_ns() - start;
+		dst = list_next_entry(dst, lru);
+	}
+	return 0;
+}
+
+static unsigned long bench_mismatched(struct list_head *dst_list,
+				      struct list_head *src_list)
+{
+	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
+	unsigned long bad = 0;
+	unsigned int p;
+
+	list_for_each_entry(src, src_list, lru) {
+		for (p = 0; p < folio_nr_pages(src); p++)
+			bad += !!memcmp(page_address(folio_page(src, p)),
+					page_address(folio_page(dst, p)), PAGE_SIZE);
+		dst = list_next_entry(dst, lru);
+	}
+	return bad;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
+		     unsigned int rounds)
+{
+	u64 *ns, *first, bytes = (u64)nr << (order + PAGE_SHIFT);
+	unsigned int r, copied = nr;
+	unsigned long bad = 0;
+	LIST_HEAD(src);
+	LIST_HEAD(dst);
+	int ret;
+
+	ns = kcalloc(2 * rounds, sizeof(*ns), GFP_KERNEL);
+	if (!ns)
+		return -ENOMEM;
+	first = ns + rounds;
+	ret = bench_alloc(&src, 0, order, nr, true);
+	if (!ret)
+		ret = bench_alloc(&dst, 1, order, nr, false);
+	if (ret)
+		goto out;
+	if (mode == BENCH_ARBITRATION) {
+		WRITE_ONCE(bench_task, current);
+		ret = migrate_offload_start(&bench_null);
+		if (ret)
+			goto out;
+	}
+	for (r = 0; r < rounds && !ret; r++) {
+		u64 start = ktime_get_ns();
+
+		if (mode == BENCH_CPU) {
+			ret = bench_cpu_round(&dst, &src, &first[r]);
+			ns[r] = ktime_get_ns() - start;
+		} else {
+			copied = migrate_offload_copy_batch(MR_SYSCALL, &dst, &src,
+							    nr, 0);
+			ns[r] = first[r] = ktime_get_ns() - start;
+		}
+		cond_resched();
+	}
+	if (mode == BENCH_ARBITRATION) {
+		migrate_offload_stop(&bench_null);
+		WRITE_ONCE(bench_task, NULL);
+	} else if (!ret) {
+		bad = bench_mismatched(&dst, &src);
+	}
+	if (ret)
+		goto out;
+	sort(ns, rounds, sizeof(*ns), cmp_u64, NULL);
+	sort(first, rounds, sizeof(*first), cmp_u64, NULL);
+	snprintf(bench_result, sizeof(bench_result),
+		 "mode=%s order=%u folios=%u rounds=%u bytes=%llu median_ns=%llu min_ns=%llu max_ns=%llu mbps=%llu first_ns=%llu copied=%u bad_pages=%lu\n",
+		 bench_modes[mode], order, nr, rounds, bytes, ns[rounds / 2],
+		 ns[0], ns[rounds - 1],
+		 div64_u64(bytes * NSEC_PER_USEC, max_t(u64, ns[rounds / 2], 1)),
+		 first[rounds / 2], copied, bad);
+	ret = bad ? -EIO : 0;
+out:
+	bench_free(&src);
+	bench_free(&dst);
+	kfree(ns);
+	return ret;
+}
+
+static ssize_t bench_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	unsigned int order, nr, rounds;
+	char buf[64], mode[16];
+	int m, ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%15s %u %u %u", mode, &order, &nr, &rounds) != 4)
+		return -EINVAL;
+	m = match_string(bench_modes, ARRAY_SIZE(bench_modes), mode);
+	if (m < 0 || order > MAX_PAGE_ORDER || !nr || !rounds ||
+	    rounds > BENCH_MAX_ROUNDS ||
+	    ((u64)nr << (order + PAGE_SHIFT)) > BENCH_MAX_BYTES)
+		return -EINVAL;
+
+	mutex_lock(&bench_lock);
+	bench_result[0] = '\0';
+	ret = bench_run(m, order, nr, rounds);
+	mutex_unlock(&bench_lock);
+	return ret ?: count;
+}
+
+static ssize_t bench_read(struct file *file, char __user *ubuf, size_t count,
+			  loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&bench_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, bench_result,
+				      strlen(bench_result));
+	mutex_unlock(&bench_lock);
+	return ret;
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.read = bench_read,
+	.write = bench_write,
+	.llseek = default_llseek,
+};
+
+static int __init migrate_offload_bench_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("migrate_offload", NULL);
+
+	debugfs_create_file("bench", 0600, dir, NULL, &bench_fops);
+	return 0;
+}
+late_initcall(migrate_offload_bench_init);
