@@ -170,7 +170,8 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		} else {
 			copied = migrate_offload_copy_batch(MR_SYSCALL, &dst, &src,
 							    nr, 0);
-			ns[r] = first[r] = ktime_get_ns() - start;
+			ns[r] = ktime_get_ns() - start;
+			first[r] = ns[r];
 		}
 		cond_resched();
 	}
