@@ -32,10 +32,21 @@
 DEFINE_STATIC_KEY_FALSE(migrate_offload_key);
 DEFINE_SRCU(migrate_offload_srcu);
 struct mo_table __rcu *mo_table;
-unsigned long mo_batch_reasons;		/* reasons with a route */
+unsigned long mo_batch_orders[MR_TYPES];	/* orders with a route, per reason */
 unsigned int mo_max_failures = 3;	/* 0: never take a migrator out */
-struct mo_stats mo_global_stats;
-struct mo_stats mo_reason_stats[MR_TYPES];
+DEFINE_PER_CPU(struct mo_stats, mo_global_stats);
+DEFINE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
+
+/* The sum over all CPUs of counter @i of @s. */
+long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(s, cpu)->v[i];
+	return sum;
+}
 struct workqueue_struct *mo_wq;
 
 /* Protects the entries, every tunable and the table pointer. */
@@ -92,16 +103,21 @@ static struct mo_table *mo_table_build(gfp_t gfp)
 	return t;
 }
 
-static unsigned long mo_table_reasons(const struct mo_table *t)
+/* Store the orders each reason has a route for; true if any has one. */
+static bool mo_publish_orders(const struct mo_table *t)
 {
-	unsigned long reasons = 0;
+	unsigned long orders, any = 0;
 	int r, o;
 
-	for (r = 0; r < MR_TYPES; r++)
+	for (r = 0; r < MR_TYPES; r++) {
+		orders = 0;
 		for (o = 0; o < MO_NR_ORDERS; o++)
 			if (t->route[r][o])
-				reasons |= BIT(r);
-	return reasons;
+				orders |= BIT(o);
+		WRITE_ONCE(mo_batch_orders[r], orders);
+		any |= orders;
+	}
+	return any;
 }
 
 static void mo_table_free(struct rcu_head *rcu)
@@ -112,11 +128,9 @@ static void mo_table_free(struct rcu_head *rcu)
 static void mo_table_publish(struct mo_table *t)
 {
 	struct mo_table *old;
-	unsigned long reasons = mo_table_reasons(t);
 
 	old = rcu_replace_pointer(mo_table, t, lockdep_is_held(&mo_lock));
-	WRITE_ONCE(mo_batch_reasons, reasons);
-	if (reasons)
+	if (mo_publish_orders(t))
 		static_branch_enable(&migrate_offload_key);
 	else
 		static_branch_disable(&migrate_offload_key);
@@ -362,6 +376,11 @@ static struct mo_entry *mo_entry_alloc(struct migrator *m)
 
 	if (!e)
 		return NULL;
+	e->stats = alloc_percpu(struct mo_stats);
+	if (!e->stats) {
+		kfree(e);
+		return NULL;
+	}
 	e->m = m;
 	e->cap_reasons = migrator_cap_reasons(m);
 	e->cap_orders = m->orders ?: MO_ALL_ORDERS;

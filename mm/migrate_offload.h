@@ -16,6 +16,7 @@
 #include <linux/migrate_mode.h>
 #include <linux/mmzone.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/srcu.h>
 
 #define MO_MAX_MIGRATORS	16
@@ -46,14 +47,18 @@ enum mo_stat {
 	MO_NR_STATS
 };
 
+/* Per CPU: the data path of every CPU adds without sharing a cache line. */
 struct mo_stats {
-	atomic_long_t v[MO_NR_STATS];
+	long v[MO_NR_STATS];
 };
 
-static inline void mo_stat_add(struct mo_stats *s, enum mo_stat i, long n)
+static inline void mo_stat_add(struct mo_stats __percpu *s, enum mo_stat i,
+			       long n)
 {
-	atomic_long_add(n, &s->v[i]);
+	this_cpu_add(s->v[i], n);
 }
+
+long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i);
 
 /* What the administrator tunes per migrator; under mo_lock. */
 struct mo_params {
@@ -77,7 +82,7 @@ struct mo_entry {
 	atomic_t consecutive_errors;
 	atomic_long_t throughput;	/* bytes per busy us, decayed average */
 	atomic_long_t lead;		/* base pages over its weighted share */
-	struct mo_stats stats;
+	struct mo_stats __percpu *stats;
 };
 
 enum mo_split {
@@ -113,10 +118,10 @@ struct mo_table {
 DECLARE_STATIC_KEY_FALSE(migrate_offload_key);
 extern struct srcu_struct migrate_offload_srcu;
 extern struct mo_table __rcu *mo_table;
-extern unsigned long mo_batch_reasons;
+extern unsigned long mo_batch_orders[MR_TYPES];
 extern unsigned int mo_max_failures;
-extern struct mo_stats mo_global_stats;
-extern struct mo_stats mo_reason_stats[MR_TYPES];
+DECLARE_PER_CPU(struct mo_stats, mo_global_stats);
+DECLARE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
 extern struct workqueue_struct *mo_wq;
 
 /* Registry (migrate_copy_offload.c) */
@@ -162,9 +167,15 @@ static inline bool migrate_offload_active(void)
 	return static_branch_unlikely(&migrate_offload_key);
 }
 
+/* BIT(order) of the folio orders some migrator copies for @reason. */
+static inline unsigned long migrate_offload_batch_orders(int reason)
+{
+	return READ_ONCE(mo_batch_orders[reason]);
+}
+
 static inline bool migrate_offload_should_batch(int reason)
 {
-	return READ_ONCE(mo_batch_reasons) & BIT(reason);
+	return migrate_offload_batch_orders(reason);
 }
 
 unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
@@ -174,6 +185,11 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 static inline bool migrate_offload_active(void)
 {
 	return false;
+}
+
+static inline unsigned long migrate_offload_batch_orders(int reason)
+{
+	return 0;
 }
 
 static inline bool migrate_offload_should_batch(int reason)

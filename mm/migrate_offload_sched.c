@@ -182,11 +182,11 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 	struct mo_entry *e = s->e;
 	unsigned int max_failures;
 
-	mo_stat_add(&e->stats, MO_STAT_BATCHES, 1);
-	mo_stat_add(&e->stats, MO_STAT_BUSY_NS, ns);
+	mo_stat_add(e->stats, MO_STAT_BATCHES, 1);
+	mo_stat_add(e->stats, MO_STAT_BUSY_NS, ns);
 	if (s->ret) {
-		mo_stat_add(&e->stats, MO_STAT_ERRORS, 1);
-		mo_stat_add(&e->stats, MO_STAT_FALLBACK, s->pairs.nr);
+		mo_stat_add(e->stats, MO_STAT_ERRORS, 1);
+		mo_stat_add(e->stats, MO_STAT_FALLBACK, s->pairs.nr);
 		max_failures = READ_ONCE(mo_max_failures);
 		if (atomic_inc_return(&e->consecutive_errors) >= max_failures &&
 		    max_failures)
@@ -194,8 +194,8 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 		return;
 	}
 	atomic_set(&e->consecutive_errors, 0);
-	mo_stat_add(&e->stats, MO_STAT_FOLIOS, s->pairs.nr);
-	mo_stat_add(&e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
+	mo_stat_add(e->stats, MO_STAT_FOLIOS, s->pairs.nr);
+	mo_stat_add(e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
 	mo_update_throughput(e, s->pairs.pages << PAGE_SHIFT, ns);
 }
 

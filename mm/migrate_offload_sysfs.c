@@ -320,14 +320,14 @@ static int kobj_to_reason(struct kobject *kobj)
 	return -EINVAL;
 }
 
-static struct mo_stats *mo_kobj_stats(struct kobject *kobj)
+static struct mo_stats __percpu *mo_kobj_stats(struct kobject *kobj)
 {
 	int r;
 
 	if (kobj == mo_root_kobj)
 		return &mo_global_stats;
 	r = kobj_to_reason(kobj);
-	return r >= 0 ? &mo_reason_stats[r] : &kobj_to_entry(kobj)->stats;
+	return r >= 0 ? &mo_reason_stats[r] : kobj_to_entry(kobj)->stats;
 }
 
 static ssize_t mo_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -335,7 +335,7 @@ static ssize_t mo_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	enum mo_stat i = container_of(attr, struct mo_stat_attr, attr)->stat;
 
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&mo_kobj_stats(kobj)->v[i]));
+	return sysfs_emit(buf, "%ld\n", mo_stat_read(mo_kobj_stats(kobj), i));
 }
 
 #define MO_STAT_ATTR(_name, _stat)					\
@@ -385,7 +385,10 @@ static const struct attribute_group *mo_entry_groups[] = {
 
 static void mo_entry_release(struct kobject *kobj)
 {
-	kfree(kobj_to_entry(kobj));
+	struct mo_entry *e = kobj_to_entry(kobj);
+
+	free_percpu(e->stats);
+	kfree(e);
 }
 
 const struct kobj_type mo_entry_ktype = {

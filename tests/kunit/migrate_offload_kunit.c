@@ -608,14 +608,14 @@ static void split_assigns_exactly(struct kunit *test)
 						      split_counts, 3);
 	unsigned int i;
 
-	struct mo_stats *rs = &mo_reason_stats[c->reason];
+	struct mo_stats __percpu *rs = &mo_reason_stats[c->reason];
 	long batches, folios, cpu;
 
 	for (i = 0; i < c->nr_fakes; i++)
 		KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(i, &c->caps[i])->m), 0);
-	batches = atomic_long_read(&rs->v[MO_STAT_BATCHES]);
-	folios = atomic_long_read(&rs->v[MO_STAT_FOLIOS]);
-	cpu = atomic_long_read(&rs->v[MO_STAT_CPU]);
+	batches = mo_stat_read(rs, MO_STAT_BATCHES);
+	folios = mo_stat_read(rs, MO_STAT_FOLIOS);
+	cpu = mo_stat_read(rs, MO_STAT_CPU);
 	copy_batch(c->reason, b);
 	for (i = 0; i < c->nr_fakes; i++)
 		KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&fakes[i].pages),
@@ -623,10 +623,10 @@ static void split_assigns_exactly(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), c->want_left);
 	expect_pairs_copied(test, b, b->copied);
 	/* The reason's statistics say where the folios went. */
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_BATCHES]) - batches, 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_FOLIOS]) - folios,
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_BATCHES) - batches, 1);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_FOLIOS) - folios,
 			b->copied);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_CPU]) - cpu,
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_CPU) - cpu,
 			b->nr - b->copied);
 }
 
@@ -759,15 +759,15 @@ static void fallback_to_next_candidate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 4L << order);
 	e = fake_entry(test, &fakes[0]);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&e->stats.v[MO_STAT_ERRORS]), 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&e->stats.v[MO_STAT_FALLBACK]), 4);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_ERRORS), 1);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_FALLBACK), 4);
 }
 
 static void fallback_to_cpu(struct kunit *test)
 {
 	unsigned int order = *(const unsigned int *)test->param_value;
 	struct test_batch *b = test_batch_alloc(test, 4, order);
-	long cpu = atomic_long_read(&mo_global_stats.v[MO_STAT_FALLBACK]);
+	long cpu = mo_stat_read(&mo_global_stats, MO_STAT_FALLBACK);
 
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[1].m), 0);
@@ -777,7 +777,7 @@ static void fallback_to_cpu(struct kunit *test)
 	expect_batch_copied(test, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[1].calls), 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&mo_global_stats.v[MO_STAT_FALLBACK]) - cpu, 4);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(&mo_global_stats, MO_STAT_FALLBACK) - cpu, 4);
 }
 
 /* A migrator that copies some folios and then fails: all arrive intact. */
@@ -854,9 +854,9 @@ static void fallback_health(struct kunit *test)
 static void fallback_leaves_private(struct kunit *test)
 {
 	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
-	struct mo_stats *rs = &mo_reason_stats[MR_COMPACTION];
+	struct mo_stats __percpu *rs = &mo_reason_stats[MR_COMPACTION];
 	struct test_batch *b = test_batch_alloc(test, 4, 0);
-	long cpu = atomic_long_read(&rs->v[MO_STAT_CPU]);
+	long cpu = mo_stat_read(rs, MO_STAT_CPU);
 	struct folio *folio;
 	int round;
 
@@ -874,7 +874,7 @@ static void fallback_leaves_private(struct kunit *test)
 		list_for_each_entry(folio, &b->dst, lru)
 			KUNIT_EXPECT_PTR_EQ(test, folio->private, (void *)0x4UL);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&rs->v[MO_STAT_CPU]) - cpu, 6);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_CPU) - cpu, 6);
 }
 
 /*
