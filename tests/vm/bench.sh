@@ -9,9 +9,11 @@ ROUNDS=${ROUNDS:-5}
 MO=/sys/kernel/mm/migrate_offload
 M=$MO/migrators
 
+# Migration with the drivers at their defaults (no 4 KiB folios, batches
+# of 512 base pages at least): what an administrator gets.
 insmod /modules/testdma.ko channels=4
-insmod /modules/dcbm.ko channels=4 orders=0x7ff min_batch_pages=0
-insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
+insmod /modules/dcbm.ko channels=4
+insmod /modules/mtcopy.ko
 
 # use CONFIG: which migrators copy (all at priority 10, weight 1).
 use() {
@@ -46,7 +48,11 @@ done
 # The copy phase alone, in the kernel (CONFIG_MIGRATION_COPY_OFFLOAD_BENCH):
 # real folios of node 0 copied to node 1 through the batch copy, per folio
 # order and batch size, configurations interleaved in every round; then
-# the arbitration alone against the CPU copy of a 512-page batch.
+# the arbitration alone against the CPU copy of a 512-page batch.  The
+# migrators take every order and batch here: what can they do.
+rmmod mtcopy; rmmod dcbm
+insmod /modules/dcbm.ko channels=4 orders=0x7ff min_batch_pages=0
+insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 B=/sys/kernel/debug/migrate_offload/bench
 REPS=${REPS:-5}
