@@ -3,10 +3,12 @@
  * mtcopy: copy the folios of a page migration batch with several CPU
  * threads.
  *
- * A sub-batch is cut into equal ranges of base pages: a large folio may be
- * cut across threads, a list of small folios is dealt out in runs.  The
- * calling thread copies the first range; each other range runs on a CPU of
- * its own, bound there on a private WQ_MEM_RECLAIM | WQ_HIGHPRI workqueue.
+ * A sub-batch is cut into chunks of base pages (four per thread): a large
+ * folio may be cut across threads, a list of small folios is dealt out in
+ * runs.  The calling thread and its helpers, each bound to a CPU of its own
+ * on a private WQ_MEM_RECLAIM | WQ_HIGHPRI workqueue, take the next chunk
+ * until none is left, so a helper that starts late copies less instead of
+ * holding the caller up.
  *
  * A helper that queues behind the caller or behind another helper turns a
  * parallel copy into a serial one plus overhead, so helpers go only to CPUs
@@ -50,33 +52,44 @@ MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 
 
 static unsigned long helpers, alone;
 module_param(helpers, ulong, 0444);
-MODULE_PARM_DESC(helpers, "Ranges copied by helper CPUs");
+MODULE_PARM_DESC(helpers, "Helpers that copied part of a sub-batch");
 module_param(alone, ulong, 0444);
 MODULE_PARM_DESC(alone, "Sub-batches the caller copied alone: no idle CPU to help");
 
 static struct workqueue_struct *mtcopy_wq;
 static struct cpumask mtcopy_claimed;	/* CPUs running a helper */
 
-/* Base pages [first, last) of a batch, counted over its folios in order. */
-struct mtcopy_range {
-	struct work_struct work;
+/*
+ * One sub-batch, cut into chunks of base pages counted over its folios in
+ * order; the caller and its helpers take the next chunk until none is left.
+ */
+struct mtcopy_job {
 	struct list_head *dst_list, *src_list;
-	unsigned long first, last;
-	int ret;
+	unsigned long pages, chunk;
+	atomic_long_t next;		/* next chunk to take */
+	atomic_t poisoned;
 };
 
-static int mtcopy_copy_range(struct mtcopy_range *r)
+struct mtcopy_helper {
+	struct work_struct work;
+	struct mtcopy_job *job;
+	unsigned long chunks;		/* taken by this helper */
+};
+
+/* Copy base pages [first, last) of @job. */
+static int mtcopy_copy_pages(struct mtcopy_job *job, unsigned long first,
+			     unsigned long last)
 {
-	struct folio *src, *dst = list_first_entry(r->dst_list, struct folio, lru);
+	struct folio *src, *dst = list_first_entry(job->dst_list, struct folio, lru);
 	unsigned long pos = 0, i, nr;
 
-	list_for_each_entry(src, r->src_list, lru) {
+	list_for_each_entry(src, job->src_list, lru) {
 		nr = folio_nr_pages(src);
-		for (i = max(r->first, pos) - pos; i < nr && pos + i < r->last; i++)
+		for (i = max(first, pos) - pos; i < nr && pos + i < last; i++)
 			if (copy_mc_highpage(folio_page(dst, i), folio_page(src, i)))
 				return -EHWPOISON;
 		pos += nr;
-		if (pos >= r->last)
+		if (pos >= last)
 			break;
 		dst = list_next_entry(dst, lru);
 		cond_resched();
@@ -84,11 +97,25 @@ static int mtcopy_copy_range(struct mtcopy_range *r)
 	return 0;
 }
 
+/* Take chunks until none is left; the number taken. */
+static unsigned long mtcopy_take_chunks(struct mtcopy_job *job)
+{
+	unsigned long first, taken;
+
+	for (taken = 0;; taken++) {
+		first = atomic_long_fetch_inc(&job->next) * job->chunk;
+		if (first >= job->pages)
+			return taken;
+		if (mtcopy_copy_pages(job, first, min(job->pages, first + job->chunk)))
+			atomic_set(&job->poisoned, 1);
+	}
+}
+
 static void mtcopy_workfn(struct work_struct *work)
 {
-	struct mtcopy_range *r = container_of(work, struct mtcopy_range, work);
+	struct mtcopy_helper *h = container_of(work, struct mtcopy_helper, work);
 
-	r->ret = mtcopy_copy_range(r);
+	h->chunks = mtcopy_take_chunks(h->job);
 }
 
 static bool mtcopy_claim(int cpu)
@@ -112,46 +139,56 @@ static unsigned int mtcopy_claim_cpus(int nid, unsigned int want, int *cpus)
 	return n;
 }
 
+/*
+ * A helper that has not started when the caller runs out of chunks is
+ * cancelled, not waited for: a CPU that looked idle may not run it soon
+ * (a vCPU the host preempted), and the caller then copies everything
+ * itself, as fast as the CPU copy.  Only a chunk in progress is waited for.
+ */
+static void mtcopy_finish_helper(struct mtcopy_helper *h, int cpu)
+{
+	if (!cancel_work(&h->work))
+		flush_work(&h->work);
+	destroy_work_on_stack(&h->work);
+	cpumask_clear_cpu(cpu, &mtcopy_claimed);
+	if (h->chunks)
+		helpers++;	/* statistics: races are fine */
+}
+
 static int mtcopy_copy(struct list_head *dst_list, struct list_head *src_list,
 		       unsigned int cnt)
 {
-	struct folio *dst = list_first_entry(dst_list, struct folio, lru);
-	struct mtcopy_range r[MTCOPY_MAX_THREADS];
+	struct mtcopy_helper h[MTCOPY_MAX_THREADS - 1];
 	int cpus[MTCOPY_MAX_THREADS - 1];
-	unsigned long pages = 0, per;
-	unsigned int n, i;
+	struct mtcopy_job job = {
+		.dst_list = dst_list,
+		.src_list = src_list,
+		.next = ATOMIC_LONG_INIT(0),
+		.poisoned = ATOMIC_INIT(0),
+	};
 	struct folio *src;
-	int ret;
+	unsigned int n, i;
 
 	list_for_each_entry(src, src_list, lru)
-		pages += folio_nr_pages(src);
+		job.pages += folio_nr_pages(src);
 	n = clamp(READ_ONCE(threads), 1U, MTCOPY_MAX_THREADS);
-	n = min_t(unsigned long, n, pages);
-	n = 1 + mtcopy_claim_cpus(folio_nid(dst), n - 1, cpus);
-	per = DIV_ROUND_UP(pages, n);
-	if (n > 1)
-		helpers += n - 1;	/* statistics: races are fine */
-	else if (READ_ONCE(threads) > 1)
+	n = mtcopy_claim_cpus(folio_nid(list_first_entry(dst_list, struct folio, lru)),
+			      min_t(unsigned long, n, job.pages) - 1, cpus);
+	/* Four chunks per thread: a late helper costs a quarter share. */
+	job.chunk = DIV_ROUND_UP(job.pages, 4 * (n + 1));
+	if (!n && READ_ONCE(threads) > 1)
 		alone++;
 
 	for (i = 0; i < n; i++) {
-		r[i].dst_list = dst_list;
-		r[i].src_list = src_list;
-		r[i].first = min(pages, i * per);
-		r[i].last = min(pages, (i + 1) * per);
+		h[i].job = &job;
+		h[i].chunks = 0;
+		INIT_WORK_ONSTACK(&h[i].work, mtcopy_workfn);
+		queue_work_on(cpus[i], mtcopy_wq, &h[i].work);
 	}
-	for (i = 1; i < n; i++) {
-		INIT_WORK_ONSTACK(&r[i].work, mtcopy_workfn);
-		queue_work_on(cpus[i - 1], mtcopy_wq, &r[i].work);
-	}
-	ret = mtcopy_copy_range(&r[0]);
-	for (i = 1; i < n; i++) {
-		flush_work(&r[i].work);
-		destroy_work_on_stack(&r[i].work);
-		cpumask_clear_cpu(cpus[i - 1], &mtcopy_claimed);
-		ret = ret ?: r[i].ret;
-	}
-	return ret;
+	mtcopy_take_chunks(&job);
+	for (i = 0; i < n; i++)
+		mtcopy_finish_helper(&h[i], cpus[i]);
+	return atomic_read(&job.poisoned) ? -EHWPOISON : 0;
 }
 
 static struct migrator mtcopy = {
