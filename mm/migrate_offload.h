@@ -41,6 +41,7 @@ enum mo_stat {
 	MO_STAT_FOLIOS,		/* folios copied */
 	MO_STAT_BYTES,		/* bytes copied */
 	MO_STAT_ERRORS,		/* failed sub-batches */
+	MO_STAT_DECLINED,	/* sub-batches declined: busy, no memory */
 	MO_STAT_FALLBACK,	/* folios of failed sub-batches */
 	MO_STAT_BUSY_NS,	/* time spent in offload_copy() */
 	MO_STAT_CPU,		/* global, reason: left to the per-folio copy */

@@ -184,6 +184,11 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 
 	mo_stat_add(e->stats, MO_STAT_BATCHES, 1);
 	mo_stat_add(e->stats, MO_STAT_BUSY_NS, ns);
+	/* A busy engine or no memory is no sign of a failing migrator. */
+	if (s->ret == -EBUSY || s->ret == -ENOMEM) {
+		mo_stat_add(e->stats, MO_STAT_DECLINED, 1);
+		return;
+	}
 	if (s->ret) {
 		mo_stat_add(e->stats, MO_STAT_ERRORS, 1);
 		mo_stat_add(e->stats, MO_STAT_FALLBACK, s->pairs.nr);

@@ -348,6 +348,7 @@ MO_STAT_ATTR(batches, MO_STAT_BATCHES);
 MO_STAT_ATTR(folios, MO_STAT_FOLIOS);
 MO_STAT_ATTR(bytes, MO_STAT_BYTES);
 MO_STAT_ATTR(errors, MO_STAT_ERRORS);
+MO_STAT_ATTR(declined, MO_STAT_DECLINED);
 MO_STAT_ATTR(fallback_folios, MO_STAT_FALLBACK);
 MO_STAT_ATTR(busy_ns, MO_STAT_BUSY_NS);
 MO_STAT_ATTR(cpu_folios, MO_STAT_CPU);
@@ -366,6 +367,7 @@ static struct attribute *mo_entry_stats_attrs[] = {
 	&mo_stat_folios.attr.attr,
 	&mo_stat_bytes.attr.attr,
 	&mo_stat_errors.attr.attr,
+	&mo_stat_declined.attr.attr,
 	&mo_stat_fallback_folios.attr.attr,
 	&mo_stat_busy_ns.attr.attr,
 	&mo_throughput_attr.attr,

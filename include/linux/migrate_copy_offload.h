@@ -31,7 +31,8 @@
  *	pairwise.  May sleep; must not allocate memory that may enter direct
  *	reclaim (it runs inside reclaim and compaction).  Returns 0 when every
  *	folio was copied, or a negative errno: the core then copies the
- *	sub-batch elsewhere.
+ *	sub-batch elsewhere.  -EBUSY (engine busy) and -ENOMEM decline the
+ *	sub-batch without counting as a failure for health tracking.
  * @should_batch: optional; return false for a migration reason (enum
  *	migrate_reason) this migrator does not want.  Evaluated when the
  *	policy table is rebuilt, not per batch.

@@ -252,6 +252,7 @@ enum fake_mode {
 	FAKE_NOOP,		/* claim success without copying: cost only */
 	FAKE_BLOCK,		/* signal "entered", wait for "release", copy */
 	FAKE_POISON,		/* fail every call as if a source page were bad */
+	FAKE_BUSY,		/* decline every call: engine busy */
 };
 
 struct fake {
@@ -286,6 +287,8 @@ static int fake_copy(struct fake *f, struct list_head *dst_list,
 		return -EIO;
 	if (f->mode == FAKE_POISON)
 		return -EHWPOISON;
+	if (f->mode == FAKE_BUSY)
+		return -EBUSY;
 	dst = list_first_entry(dst_list, struct folio, lru);
 	list_for_each_entry(src, src_list, lru) {
 		if (f->mode == FAKE_FAIL_ODD && call % 2 && i++ >= cnt / 2)
@@ -932,6 +935,30 @@ static void fallback_global_switch(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, migrate_offload_active());
 }
 
+/* A busy engine declines: the next candidate copies, health is untouched. */
+static void fallback_declined_not_a_failure(struct kunit *test)
+{
+	struct fake_caps hi = { .priority = 2 }, lo = { .priority = 1 };
+	struct mo_entry *e;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
+	e = fake_entry(test, &fakes[0]);
+	mo_max_failures = 1;
+	fakes[0].mode = FAKE_BUSY;
+	for (i = 0; i < 3; i++) {
+		struct test_batch *b = test_batch_alloc(test, 4, 0);
+
+		copy_batch(MR_SYSCALL, b);
+		expect_batch_copied(test, b);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 12);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_DECLINED), 3);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_ERRORS), 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(e->failed));
+}
+
 static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE_PARAM(fallback_to_next_candidate, test_order_gen_params),
 	KUNIT_CASE_PARAM(fallback_to_cpu, test_order_gen_params),
@@ -940,6 +967,7 @@ static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE(fallback_health),
 	KUNIT_CASE(fallback_leaves_private),
 	KUNIT_CASE(fallback_poison_to_cpu),
+	KUNIT_CASE(fallback_declined_not_a_failure),
 	KUNIT_CASE(fallback_memory_failure_mc_safe_only),
 	KUNIT_CASE(fallback_global_switch),
 	{}

@@ -315,6 +315,27 @@ insmod /modules/testdma.ko channels=4
 insmod /modules/dcbm.ko channels=4
 echo 3 > $MO/max_failures
 
+# A busy engine gets no queue: with one channel and two processes, a
+# sub-batch that finds it claimed is declined at once and copied by the
+# CPU, and that is not held against dcbm's health.
+rmmod dcbm
+insmod /modules/dcbm.ko channels=1
+echo 100 > $DMA/delay_ms
+echo 1 > $MO/max_failures
+busy_declines() {
+	d0=$(stat dcbm declined) e0=$(stat dcbm errors)
+	two_migrating move_pages || return 1
+	d=$(($(stat dcbm declined) - d0)) e=$(($(stat dcbm errors) - e0))
+	echo "dcbm declined $d sub-batches, failed $e"
+	[ $d -gt 0 ] && expect_eq "errors" $e 0 &&
+		expect_eq "healthy" $(cat $MO/migrators/dcbm/healthy) 1
+}
+t dcbm.busy.declined_not_failed busy_declines
+echo 0 > $DMA/delay_ms
+echo 3 > $MO/max_failures
+rmmod dcbm
+insmod /modules/dcbm.ko channels=4
+
 # dcbm second in a batch: mtcopy (priority 20) takes the 4 KiB folios on
 # the caller, dcbm's mTHPs go to the core's reclaim workqueue, and time
 # out there.  Its abort must not flush a non-reclaim workqueue (lockdep

@@ -17,12 +17,15 @@
  * - A sub-batch succeeds only if every callback reported no error and every
  *   cookie reads DMA_COMPLETE from dmaengine_tx_status() (ptdma reports a
  *   failed descriptor only there, with a NULL callback result).
- * - A sub-batch owns its private channels exclusively: it claims every free
- *   one (waiting for one if none is free), so concurrent callers (kswapd,
- *   move_pages, NUMA faults) never share a channel and an abort can only
- *   hit the aborting caller's own descriptors; hidma runs the callbacks of
- *   terminated descriptors as successes, which must never reach another
- *   caller.  The cost: at most as many concurrent sub-batches as channels.
+ * - A sub-batch owns its private channels exclusively: it claims free ones,
+ *   one per folio at most, so concurrent callers (kswapd, move_pages, NUMA faults) never share
+ *   a channel and an abort can only hit the aborting caller's own
+ *   descriptors; hidma runs the callbacks of terminated descriptors as
+ *   successes, which must never reach another caller.  With every channel
+ *   claimed, a sub-batch is declined (-EBUSY) at once instead of queued:
+ *   the core gives it to the next candidate or the CPU, which is never
+ *   slower than waiting.  The cost: at most as many concurrent sub-batches
+ *   as channels.
  * - A timeout aborts only channels whose device can both terminate and
  *   synchronize (no DMA in flight and no callback running afterwards).
  *   Otherwise (ioat and idxd cannot terminate) and on shared channels,
@@ -38,7 +41,6 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/wait.h>
 
 #define DCBM_MAX_CHANNELS	16
 
@@ -69,7 +71,6 @@ MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 
 static struct dma_chan *dcbm_chans[DCBM_MAX_CHANNELS];
 static unsigned int dcbm_nr_chans;
 static unsigned long dcbm_busy;		/* private channels claimed */
-static DECLARE_WAIT_QUEUE_HEAD(dcbm_chan_wait);
 
 struct dcbm_xfer {
 	struct dma_chan *chan;
@@ -94,15 +95,20 @@ static void dcbm_callback(void *arg, const struct dmaengine_result *res)
 		complete(&w->done);
 }
 
-/* Claim every free private channel; false if none is free. */
-static bool dcbm_claim(unsigned long *mine)
+/*
+ * Claim free private channels, at most one per folio: a sub-batch of one
+ * THP leaves the others to concurrent callers.  False if none is free.
+ */
+static bool dcbm_claim(unsigned long *mine, unsigned int folios)
 {
-	unsigned int i;
+	unsigned int i, n = 0;
 
 	*mine = 0;
-	for (i = 0; i < dcbm_nr_chans; i++)
-		if (!test_and_set_bit(i, &dcbm_busy))
+	for (i = 0; i < dcbm_nr_chans && n < folios; i++)
+		if (!test_and_set_bit(i, &dcbm_busy)) {
 			*mine |= BIT(i);
+			n++;
+		}
 	return *mine;
 }
 
@@ -112,7 +118,6 @@ static void dcbm_release(unsigned long mine)
 
 	for_each_set_bit(i, &mine, dcbm_nr_chans)
 		clear_bit(i, &dcbm_busy);
-	wake_up_all(&dcbm_chan_wait);
 }
 
 /* The @n-th channel of the claimed set @mine, or a shared one. */
@@ -223,8 +228,10 @@ static int dcbm_copy(struct list_head *dst_list, struct list_head *src_list,
 	x = kcalloc(cnt, sizeof(*x), GFP_NOWAIT | __GFP_NOWARN);
 	if (!x)
 		return -ENOMEM;
-	if (!shared)
-		wait_event(dcbm_chan_wait, dcbm_claim(&mine));
+	if (!shared && !dcbm_claim(&mine, cnt)) {
+		kfree(x);
+		return -EBUSY;
+	}
 	atomic_set(&w.pending, 1);	/* ours, dropped once all are issued */
 	atomic_set(&w.errors, 0);
 	init_completion(&w.done);
