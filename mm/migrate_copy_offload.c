@@ -36,6 +36,7 @@ unsigned long mo_batch_orders[MR_TYPES];	/* orders with a route, per reason */
 unsigned int mo_max_failures = 3;	/* 0: never take a migrator out */
 DEFINE_PER_CPU(struct mo_stats, mo_global_stats);
 DEFINE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
+struct workqueue_struct *mo_wq;
 
 /* The sum over all CPUs of counter @i of @s. */
 long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i)
@@ -47,7 +48,6 @@ long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i)
 		sum += per_cpu_ptr(s, cpu)->v[i];
 	return sum;
 }
-struct workqueue_struct *mo_wq;
 
 /* Protects the entries, every tunable and the table pointer. */
 DEFINE_MUTEX(mo_lock);
