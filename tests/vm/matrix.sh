@@ -146,6 +146,7 @@ matrix() {
 	t matrix.$mode.anon.damon cell $mode anon damon $KIB damon offload
 	t matrix.$mode.anon.demotion tiered cell $mode anon demote $KIB demotion offload
 	t matrix.$mode.thp.demotion tiered cell $mode thp demote $KIB demotion offload
+	t matrix.$mode.anon.demotion_kswapd tiered cell $mode anon kswapd $KIB demotion offload
 	t matrix.$mode.anon.promotion tiered cell $mode anon promote $KIB demotion+numa_misplaced offload
 	# NUMA balancing only here: elsewhere it would move other pages too.
 	echo 1 > /proc/sys/kernel/numa_balancing
@@ -185,12 +186,13 @@ tiered() {
 	return $rc
 }
 
-# The demotion cell again, with dcbm failing every copy and taken out by
-# health tracking while reclaim demotes: mtcopy takes over, lockdep quiet.
-demotion_health() {
+# The demotion cell again (HOW demote: memory.reclaim; kswapd: kswapd),
+# with dcbm failing every copy and taken out by health tracking while
+# reclaim demotes: mtcopy takes over, lockdep quiet.
+demotion_health() {	# HOW
 	echo 1 > /sys/module/testdma/parameters/fail_every
 	echo 1 > $MO/max_failures
-	tiered cell forced anon demote $KIB demotion offload; rc=$?
+	tiered cell forced anon $1 $KIB demotion offload; rc=$?
 	h=$(cat $MO/migrators/dcbm/healthy)
 	echo 0 > /sys/module/testdma/parameters/fail_every
 	echo 3 > $MO/max_failures
@@ -215,7 +217,8 @@ matrix_offloaded() {
 	insmod /modules/mtcopy.ko threads=2 priority=10 orders=0xffffffff min_batch_pages=0
 	t matrix.forced.loaded sh -c "test -d $MO/migrators/dcbm && test -d $MO/migrators/mtcopy"
 	matrix forced
-	t matrix.forced.demotion.dcbm_taken_out demotion_health
+	t matrix.forced.demotion.dcbm_taken_out demotion_health demote
+	t matrix.forced.demotion_kswapd.dcbm_taken_out demotion_health kswapd
 	rmmod mtcopy; rmmod dcbm; rmmod testdma
 }
 

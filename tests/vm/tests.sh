@@ -201,7 +201,7 @@ mtcopy_helpers() {	# idle|busy
 	taskset 1 migrate_check thp move_pages 16; rc=$?
 	[ $1 = busy ] && kill $spin
 	h=$(($(param mtcopy helpers) - h0)) a=$(($(param mtcopy alone) - a0))
-	echo "ranges copied by helpers: $h, sub-batches copied alone: $a"
+	echo "helpers that copied: $h, sub-batches copied alone: $a"
 	[ $rc = 0 ] || return 1
 	if [ $1 = idle ]; then
 		[ $h -gt 0 ]
