@@ -53,7 +53,6 @@
 #include <unistd.h>
 
 #define MPOL_DEFAULT	0
-#define MPOL_PREFERRED	1
 #define MPOL_BIND	2
 #define MPOL_MF_STRICT	(1 << 0)
 #define MPOL_MF_MOVE	(1 << 1)
@@ -386,10 +385,11 @@ static long node_free(int nid)
 }
 
 /*
- * kswapd demotes: memory preferring node 0, as much as node 0 has free
- * and more, wakes kswapd there, which demotes the oldest anonymous pages,
- * the data first, to node 2.  The filler spills over to node 1 rather
- * than fail.
+ * kswapd demotes: memory bound to node 0 fills it past its low watermark,
+ * which wakes kswapd there; kswapd demotes the oldest anonymous pages, the
+ * data first, to node 2.  (Memory merely preferring node 0 would spill to
+ * node 1 at the watermark without waking kswapd.)  The filler stops as
+ * soon as the data is demoted.
  */
 static int do_kswapd(int *status)
 {
@@ -401,7 +401,7 @@ static int do_kswapd(int *status)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		 -1, 0);
 	if (p == MAP_FAILED || madvise(p, len, MADV_HUGEPAGE) ||
-	    sys_mbind(p, len, MPOL_PREFERRED, 1UL << 0, 0))
+	    sys_mbind(p, len, MPOL_BIND, 1UL << 0, 0))
 		return -1;
 	for (i = 0; i < len && on2 <= 0; i += 4UL << 20) {
 		memset(p + i, 1, len - i < (4UL << 20) ? len - i : 4UL << 20);
