@@ -274,10 +274,10 @@ t dcbm.not_mc_safe sh -c "! grep -q memory_failure $MO/migrators/dcbm/capable_re
 # Two processes migrating at once through dcbm while sub-batches time out;
 # then each watches a canary in fresh memory on both nodes, and its own
 # migrated memory, for 300 ms: no transfer may land after the copy.
-two_migrating() {	# HOW
+two_migrating() {	# HOW (PIN: a command to run them under)
 	export CANARY_MIB=8 LATE_MS=300
-	migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
-	migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
+	${PIN:-} migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
+	${PIN:-} migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
 	unset CANARY_MIB LATE_MS
 	wait $p1; r1=$?; wait $p2; r2=$?
 	cat /tmp/two.1 /tmp/two.2
@@ -398,16 +398,18 @@ t both.rmmod sh -c "rmmod mtcopy"
 insmod /modules/dcbm.ko shared=1
 t dcbm.shared.registered sh -c "dmesg | grep -q 'dcbm: 1 shared channel'"
 t dcbm.shared.thp migrator_migrate dcbm thp mbind 2048
-# A second dmaengine client on the same shared channels, while dcbm's
+# A second dmaengine client on the same shared channel (client and
+# migrating tasks on CPU 0: dma_find_channel() hands out one per CPU),
+# while dcbm's
 # transfers outlive its timeout and terminated descriptors would complete
 # as successes (hidma): dcbm never aborts a shared channel, so every one of
 # the client's transfers completes and is copied.
 echo 10 > /sys/module/dcbm/parameters/timeout_ms
 echo 100 > $DMA/delay_ms
 echo 1 > $DMA/terminated_complete
-insmod /modules/dma_client.ko
+insmod /modules/dma_client.ko cpu=0
 shared_with_client() {
-	two_migrating move_pages || return 1
+	PIN="taskset 1" two_migrating move_pages || return 1
 	c=$(param dma_client copies) e=$(param dma_client errors)
 	echo "second client: $c transfers copied, $e lost or not copied"
 	[ $c -gt 0 ] && expect_eq "client errors" $e 0

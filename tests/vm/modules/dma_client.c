@@ -10,7 +10,8 @@
  * of the destination is the source.  A transfer that another client
  * aborted fails one of them: dropped (no callback), or completed as a
  * success without being copied (qcom hidma).  copies and errors count the
- * transfers.
+ * transfers.  dma_find_channel() hands out one channel per CPU: "cpu" puts
+ * the client on the channel of the CPU the migrating tasks run on.
  */
 #include <linux/completion.h>
 #include <linux/dma-mapping.h>
@@ -23,6 +24,9 @@
 static unsigned long copies, errors;
 module_param(copies, ulong, 0444);
 module_param(errors, ulong, 0444);
+static int cpu = -1;
+module_param(cpu, int, 0444);
+MODULE_PARM_DESC(cpu, "Run on this CPU, whose channel dma_find_channel() gives (default: any)");
 
 static struct task_struct *client_thread;
 
@@ -126,8 +130,13 @@ out:
 
 static int __init dma_client_init(void)
 {
-	client_thread = kthread_run(client_fn, NULL, "dma_client");
-	return PTR_ERR_OR_ZERO(client_thread);
+	client_thread = kthread_create(client_fn, NULL, "dma_client");
+	if (IS_ERR(client_thread))
+		return PTR_ERR(client_thread);
+	if (cpu >= 0 && cpu_online(cpu))
+		kthread_bind(client_thread, cpu);
+	wake_up_process(client_thread);
+	return 0;
 }
 module_init(dma_client_init);
 
