@@ -17,13 +17,16 @@ log=$vm/serial-$script.log
 timeout=${VM_TIMEOUT:-900}
 [ -f "$vm/arch/x86/boot/bzImage" ] || die "no VM kernel: run scripts/vm-build.sh"
 
-# Test modules, built against the VM kernel (none without the feature).
-mkdir -p "$BUILD/vm-modules/src"
+# Test modules, built against the VM kernel (none without the feature), in
+# a directory of that kernel's own: objects built for another configuration
+# (lockdep, KASAN) would link against symbols this one lacks.
+mods=$vm/test-modules
+mkdir -p "$mods"
 rsync -rc --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
-	--exclude='.*' "$TOP/tests/vm/modules/" "$BUILD/vm-modules/src/"
-rm -f "$BUILD"/vm-modules/src/*.ko
+	--exclude='.*' "$TOP/tests/vm/modules/" "$mods/"
+rm -f "$mods"/*.ko
 if grep -q '^CONFIG_MIGRATION_COPY_OFFLOAD=y' "$vm/.config"; then
-	"${KMAKE[@]}" -s O="$vm" M="$BUILD/vm-modules/src" modules >/dev/null ||
+	"${KMAKE[@]}" -s O="$vm" M="$mods" modules >/dev/null ||
 		die "test modules failed to build"
 fi
 
@@ -45,7 +48,7 @@ gcc -static -O2 -I"$st" -o "$root/tests/mm_migration" "$st/mm/migration.c" \
 cp "$TOP"/tests/vm/*.sh "$root/tests/"
 cp "$TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init"
-cp "$BUILD"/vm-modules/src/*.ko "$root/modules/" 2>/dev/null || true
+cp "$mods"/*.ko "$root/modules/" 2>/dev/null || true
 find "$vm/drivers/migrate_offload" -name '*.ko' -exec cp {} "$root/modules/" \; 2>/dev/null || true
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$vm/initramfs.cpio.gz"
 
