@@ -3,12 +3,13 @@
  * mtcopy: copy the folios of a page migration batch with several CPU
  * threads.
  *
- * A sub-batch is cut into chunks of base pages (four per thread): a large
- * folio may be cut across threads, a list of small folios is dealt out in
- * runs.  The calling thread and its helpers, each bound to a CPU of its own
- * on a private WQ_MEM_RECLAIM | WQ_HIGHPRI workqueue, take the next chunk
- * until none is left, so a helper that starts late copies less instead of
- * holding the caller up.
+ * A sub-batch is cut into chunks of base pages (four per thread at least,
+ * 256 KiB at most): a large folio may be cut across threads, a list of
+ * small folios is dealt out in runs.  The calling thread and its helpers,
+ * each bound to a CPU of its own on a private WQ_MEM_RECLAIM | WQ_HIGHPRI
+ * workqueue, take the next chunk until none is left, so a helper that
+ * starts late, or is preempted, copies less instead of holding the caller
+ * up.
  *
  * A helper that queues behind the caller or behind another helper turns a
  * parallel copy into a serial one plus overhead, so helpers go only to CPUs
@@ -26,9 +27,11 @@
 #include <linux/migrate_copy_offload.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/workqueue.h>
 
 #define MTCOPY_MAX_THREADS	8
+#define MTCOPY_CHUNK_PAGES	(SZ_256K >> PAGE_SHIFT)
 
 static unsigned int threads = 4;
 module_param(threads, uint, 0644);
@@ -174,8 +177,12 @@ static int mtcopy_copy(struct list_head *dst_list, struct list_head *src_list,
 	n = clamp(READ_ONCE(threads), 1U, MTCOPY_MAX_THREADS);
 	n = mtcopy_claim_cpus(folio_nid(list_first_entry(dst_list, struct folio, lru)),
 			      min_t(unsigned long, n, job.pages) - 1, cpus);
-	/* Four chunks per thread: a late helper costs a quarter share. */
-	job.chunk = DIV_ROUND_UP(job.pages, 4 * (n + 1));
+	/*
+	 * Four chunks per thread at least, 256 KiB at most: whoever finishes
+	 * last, or is preempted while copying, holds the others up for one
+	 * small chunk only.
+	 */
+	job.chunk = min(DIV_ROUND_UP(job.pages, 4 * (n + 1)), MTCOPY_CHUNK_PAGES);
 	if (!n && READ_ONCE(threads) > 1)
 		alone++;
 
