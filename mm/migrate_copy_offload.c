@@ -27,6 +27,9 @@
 #include <linux/string.h>
 #include <linux/workqueue.h>
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/migrate_offload.h>
+
 #include "migrate_offload.h"
 
 DEFINE_STATIC_KEY_FALSE(migrate_offload_key);
@@ -34,6 +37,8 @@ DEFINE_SRCU(migrate_offload_srcu);
 struct mo_table __rcu *mo_table;
 unsigned long mo_batch_orders[MR_TYPES];	/* orders with a route, per reason */
 unsigned int mo_max_failures = 3;	/* 0: never take a migrator out */
+unsigned int mo_backoff_min_ms = 1000;	/* first back-off before probation */
+unsigned int mo_backoff_max_ms = 300000;	/* after relapses: 5 minutes */
 DEFINE_PER_CPU(struct mo_stats, mo_global_stats);
 DEFINE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
 struct workqueue_struct *mo_wq;
@@ -48,6 +53,12 @@ long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i)
 		sum += per_cpu_ptr(s, cpu)->v[i];
 	return sum;
 }
+
+const char * const mo_health_names[MO_HEALTH_OUT + 1] = {
+	[MO_HEALTH_OK] = "ok",
+	[MO_HEALTH_PROBATION] = "probation",
+	[MO_HEALTH_OUT] = "out",
+};
 
 /* Protects the entries, every tunable and the table pointer. */
 DEFINE_MUTEX(mo_lock);
@@ -74,7 +85,7 @@ static struct mo_table *mo_table_build(gfp_t gfp)
 		return t;
 
 	list_for_each_entry(e, &mo_entries, node) {
-		if (!e->params.enabled || READ_ONCE(e->failed))
+		if (!e->params.enabled || READ_ONCE(e->health) == MO_HEALTH_OUT)
 			continue;
 		/* Insertion keeps equal priorities in registration order. */
 		for (i = t->nr; i > 0 && t->slot[i - 1].priority < e->params.priority; i--)
@@ -165,23 +176,164 @@ static void mo_rebuild_workfn(struct work_struct *work)
 
 DECLARE_WORK(mo_rebuild_work, mo_rebuild_workfn);
 
+/*
+ * A migrator taken out again before it has served as long as it was out
+ * relapses: its back-off doubles, up to mo_backoff_max_ms.  One that stays
+ * well that long is forgiven: the next back-off starts from the minimum.
+ */
+static unsigned int mo_next_backoff(struct mo_entry *e)
+{
+	unsigned int min = READ_ONCE(mo_backoff_min_ms);
+	unsigned int max = READ_ONCE(mo_backoff_max_ms);
+
+	if (!e->admitted || time_after_eq(jiffies, e->admitted +
+					  msecs_to_jiffies(e->backoff_ms)))
+		return min;
+	e->relapses++;
+	return clamp(e->backoff_ms * 2, min, max);
+}
+
 /**
- * mo_entry_failed - take a migrator out after too many consecutive failures
+ * mo_health_out - take a migrator out for a back-off
  * @e: the migrator's entry
  *
- * Called by the data path, which may run inside reclaim: the table is
- * rebuilt from a work item.  The data path skips @e from now on already.
- * The rebuild allocates with GFP_KERNEL under mo_lock, so it must not run
- * on mo_wq, which reclaim (kswapd demoting) flushes: system_unbound_wq.
+ * Called by the data path after too many consecutive failures or a failed
+ * probation sub-batch, and by the administrator.  The data path may run
+ * inside reclaim: the table is rebuilt and the migrator re-admitted from
+ * work items on system_unbound_wq (the rebuild allocates with GFP_KERNEL
+ * under mo_lock, so it must not run on mo_wq, which reclaim flushes).  The
+ * data path skips @e from now on already.
  */
-void mo_entry_failed(struct mo_entry *e)
+void mo_health_out(struct mo_entry *e)
 {
-	if (READ_ONCE(e->failed))
+	int old;
+
+	spin_lock(&e->health_lock);
+	old = e->health;
+	if (old == MO_HEALTH_OUT) {
+		spin_unlock(&e->health_lock);
 		return;
-	WRITE_ONCE(e->failed, true);
-	pr_warn("migrate_offload: migrator %s taken out after %d consecutive failures\n",
-		e->m->name, atomic_read(&e->consecutive_errors));
+	}
+	e->backoff_ms = mo_next_backoff(e);
+	e->admitted = 0;
+	e->out_until = jiffies + msecs_to_jiffies(e->backoff_ms);
+	WRITE_ONCE(e->health, MO_HEALTH_OUT);
+	mod_delayed_work(system_unbound_wq, &e->readmit_work,
+			 msecs_to_jiffies(e->backoff_ms));
+	spin_unlock(&e->health_lock);
+	trace_migrate_offload_health(e->m->name, mo_health_names[MO_HEALTH_OUT],
+				     e->backoff_ms, e->relapses);
+
+	pr_warn("migrate_offload: migrator %s taken out for %u ms (relapses: %u)\n",
+		e->m->name, e->backoff_ms, e->relapses);
 	queue_work(system_unbound_wq, &mo_rebuild_work);
+}
+
+/**
+ * mo_health_probation_passed - a probation sub-batch succeeded
+ * @e: the migrator's entry
+ *
+ * The slot is in the table already: the next batches use it fully.
+ */
+void mo_health_probation_passed(struct mo_entry *e)
+{
+	bool passed;
+
+	spin_lock(&e->health_lock);
+	passed = e->health == MO_HEALTH_PROBATION;
+	if (passed)
+		WRITE_ONCE(e->health, MO_HEALTH_OK);
+	spin_unlock(&e->health_lock);
+	if (passed)
+		trace_migrate_offload_health(e->m->name,
+					     mo_health_names[MO_HEALTH_OK],
+					     e->backoff_ms, e->relapses);
+}
+
+/* Set @health and publish a table with @e in or out of it accordingly. */
+static int mo_set_health_locked(struct mo_entry *e, enum mo_health health)
+{
+	int ret, old;
+
+	lockdep_assert_held(&mo_lock);
+	if (health == MO_HEALTH_OUT) {
+		mo_health_out(e);
+		return 0;
+	}
+	spin_lock(&e->health_lock);
+	old = e->health;
+	WRITE_ONCE(e->health, health);
+	e->admitted = health == MO_HEALTH_PROBATION ? jiffies : 0;
+	spin_unlock(&e->health_lock);
+	ret = mo_table_rebuild();
+	if (ret) {
+		WRITE_ONCE(e->health, old);
+		return ret;
+	}
+	atomic_set(&e->consecutive_errors, 0);
+	trace_migrate_offload_health(e->m->name, mo_health_names[health],
+				     e->backoff_ms, e->relapses);
+	return 0;
+}
+
+/* Probation once the back-off is over; the data path tries one folio. */
+static void mo_readmit_workfn(struct work_struct *work)
+{
+	struct mo_entry *e = container_of(to_delayed_work(work),
+					  struct mo_entry, readmit_work);
+
+	mutex_lock(&mo_lock);
+	/* Without memory for the table, try again after the least back-off. */
+	if (e->registered && READ_ONCE(e->health) == MO_HEALTH_OUT &&
+	    mo_set_health_locked(e, MO_HEALTH_PROBATION))
+		queue_delayed_work(system_unbound_wq, &e->readmit_work,
+				   msecs_to_jiffies(READ_ONCE(mo_backoff_min_ms)));
+	mutex_unlock(&mo_lock);
+}
+
+/**
+ * mo_set_health - force a migrator in or out
+ * @e: the migrator's entry
+ * @health: %MO_HEALTH_OK: in at once; %MO_HEALTH_PROBATION: in, one folio
+ *	first; %MO_HEALTH_OUT: out for a back-off, as after failures
+ *
+ * Return: 0, -ENODEV if the migrator is unregistered, or -ENOMEM (nothing
+ * changed).
+ */
+int mo_set_health(struct mo_entry *e, enum mo_health health)
+{
+	int ret = -ENODEV;
+
+	mutex_lock(&mo_lock);
+	if (e->registered)
+		ret = mo_set_health_locked(e, health);
+	mutex_unlock(&mo_lock);
+	return ret;
+}
+
+/**
+ * mo_set_backoff - one bound of the back-off before a re-admission
+ * @max: set the longest back-off (after relapses), else the first one
+ * @ms: its new value in milliseconds
+ *
+ * Return: 0, or -EINVAL (nothing changed) unless 1 <= first <= longest <=
+ * one hour.
+ */
+int mo_set_backoff(bool max, unsigned int ms)
+{
+	unsigned int min_ms, max_ms;
+	int ret = -EINVAL;
+
+	mutex_lock(&mo_lock);
+	min_ms = max ? mo_backoff_min_ms : ms;
+	max_ms = max ? ms : mo_backoff_max_ms;
+	if (min_ms && min_ms <= max_ms && max_ms <= 3600 * MSEC_PER_SEC) {
+		WRITE_ONCE(mo_backoff_min_ms, min_ms);
+		WRITE_ONCE(mo_backoff_max_ms, max_ms);
+		ret = 0;
+	}
+	mutex_unlock(&mo_lock);
+	return ret;
 }
 
 static bool mo_params_valid(const struct mo_entry *e, const struct mo_params *p)
@@ -247,29 +399,6 @@ unlock:
 }
 
 /**
- * mo_reset_health - put a migrator taken out by health tracking back
- * @e: the migrator's entry
- *
- * Return: 0, -ENODEV if the migrator is unregistered, or -ENOMEM.
- */
-int mo_reset_health(struct mo_entry *e)
-{
-	int ret = -ENODEV;
-
-	mutex_lock(&mo_lock);
-	if (e->registered) {
-		WRITE_ONCE(e->failed, false);
-		ret = mo_table_rebuild();
-		if (ret)
-			WRITE_ONCE(e->failed, true);
-		else
-			atomic_set(&e->consecutive_errors, 0);
-	}
-	mutex_unlock(&mo_lock);
-	return ret;
-}
-
-/**
  * mo_set_enabled - the global switch
  * @on: false sends every batch to the CPU
  *
@@ -290,14 +419,27 @@ int mo_set_enabled(bool on)
 	return ret;
 }
 
+static bool mo_reason_value_valid(enum mo_reason_param which, unsigned int val)
+{
+	switch (which) {
+	case MO_REASON_SPLIT:
+		return val == MO_SPLIT_WEIGHT || val == MO_SPLIT_ADAPTIVE;
+	case MO_REASON_LOCALITY:
+		return val <= MO_LOCALITY_SRC;
+	default:
+		return true;
+	}
+}
+
 /**
  * mo_set_reason_policy - set one policy value of one migration reason
  * @reason: enum migrate_reason
  * @which: the value
- * @val: its new value: a number of base pages, or an enum mo_split
+ * @val: its new value: a number of base pages, an enum mo_split or an enum
+ *	mo_locality
  *
- * Return: 0, -EINVAL for a bad reason or split mode, or -ENOMEM (nothing
- * changed).
+ * Return: 0, -EINVAL for a bad reason, split mode or locality, or -ENOMEM
+ * (nothing changed).
  */
 int mo_set_reason_policy(int reason, enum mo_reason_param which,
 			 unsigned int val)
@@ -305,14 +447,14 @@ int mo_set_reason_policy(int reason, enum mo_reason_param which,
 	struct mo_reason_policy old;
 	int ret;
 
-	if (reason < 0 || reason >= MR_TYPES ||
-	    (which == MO_REASON_SPLIT && val != MO_SPLIT_WEIGHT &&
-	     val != MO_SPLIT_ADAPTIVE))
+	if (reason < 0 || reason >= MR_TYPES || !mo_reason_value_valid(which, val))
 		return -EINVAL;
 	mutex_lock(&mo_lock);
 	old = mo_reasons[reason];
 	if (which == MO_REASON_SPLIT)
 		mo_reasons[reason].split = val;
+	else if (which == MO_REASON_LOCALITY)
+		mo_reasons[reason].locality = val;
 	else
 		mo_reasons[reason].min_batch_pages = val;
 	ret = mo_table_rebuild();
@@ -354,11 +496,12 @@ struct mo_entry *mo_entry_find(const char *name)
 
 static bool migrator_valid(const struct migrator *m)
 {
-	return m && m->offload_copy && m->name[0] &&
+	return m && !m->copy != !m->offload_copy && m->name[0] &&
 	       strnlen(m->name, MIGRATOR_NAME_LEN) < MIGRATOR_NAME_LEN &&
 	       !strchr(m->name, '/') &&
 	       !(m->reasons & ~MO_ALL_REASONS) && !(m->orders & ~MO_ALL_ORDERS) &&
 	       m->weight <= MO_WEIGHT_MAX &&
+	       nodes_subset(m->nodes, node_possible_map) &&
 	       (m->mc_safe || !(m->reasons & BIT(MR_MEMORY_FAILURE)));
 }
 
@@ -382,8 +525,11 @@ static struct mo_entry *mo_entry_alloc(struct migrator *m)
 		return NULL;
 	}
 	e->m = m;
+	spin_lock_init(&e->health_lock);
+	INIT_DELAYED_WORK(&e->readmit_work, mo_readmit_workfn);
 	e->cap_reasons = migrator_cap_reasons(m);
 	e->cap_orders = m->orders ?: MO_ALL_ORDERS;
+	e->nodes = nodes_empty(m->nodes) ? node_possible_map : m->nodes;
 	e->params = (struct mo_params) {
 		.priority = m->priority,
 		.enabled = true,
@@ -435,9 +581,10 @@ unlock:
  * /sys/kernel/mm/migrate_offload/.
  *
  * Context: process context, may sleep.
- * Return: 0 on success; -EINVAL if @m has no valid name, no offload_copy, or
- * capability masks naming unknown reasons or orders, a weight above 255,
- * or %MR_MEMORY_FAILURE without @m->mc_safe; -EEXIST if @m or
+ * Return: 0 on success; -EINVAL if @m has no valid name, not exactly one of
+ * copy and offload_copy, capability masks naming unknown reasons or
+ * orders, a weight above 255, nodes that are not possible, or
+ * %MR_MEMORY_FAILURE without @m->mc_safe; -EEXIST if @m or
  * another migrator of that name is registered; -ENOSPC if %MO_MAX_MIGRATORS
  * are; -ENODEV if @m->owner is going away; -ENOMEM, also when the core
  * could not set up at boot.
@@ -504,6 +651,8 @@ int migrate_offload_stop(struct migrator *m)
 
 	/* Batches that saw a table with @e in it are done after this. */
 	synchronize_srcu(&migrate_offload_srcu);
+	/* No batch can take @e out any more: no re-admission is queued after. */
+	cancel_delayed_work_sync(&e->readmit_work);
 	mo_sysfs_del_entry(e);
 	mutex_unlock(&mo_register_lock);
 

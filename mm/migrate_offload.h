@@ -17,7 +17,9 @@
 #include <linux/mmzone.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
+#include <linux/workqueue.h>
 
 #define MO_MAX_MIGRATORS	16
 #define MO_NR_ORDERS		NR_PAGE_ORDERS
@@ -71,6 +73,17 @@ struct mo_params {
 	unsigned int weight;		/* 1..MO_WEIGHT_MAX */
 };
 
+/*
+ * Health of a migrator: taken out after mo_max_failures consecutive failed
+ * sub-batches, re-admitted on probation after a back-off, back to ok once
+ * a probation sub-batch (one folio) succeeds.
+ */
+enum mo_health {
+	MO_HEALTH_OK,
+	MO_HEALTH_PROBATION,
+	MO_HEALTH_OUT,
+};
+
 /* The core's state of one registered migrator. */
 struct mo_entry {
 	struct migrator *m;
@@ -78,9 +91,17 @@ struct mo_entry {
 	struct kobject kobj;		/* migrators/<name>/; frees the entry */
 	bool registered;		/* under mo_lock */
 	unsigned long cap_reasons, cap_orders;
+	nodemask_t nodes;		/* local to; all if it declared none */
 	struct mo_params params;	/* under mo_lock */
-	bool failed;			/* taken out by health tracking */
+	int health;			/* enum mo_health, under health_lock */
+	spinlock_t health_lock;
 	atomic_t consecutive_errors;
+	atomic_t probing;		/* a batch holds the probation folio */
+	unsigned int backoff_ms;	/* of the last taking-out */
+	unsigned long out_until;	/* jiffies: end of the back-off */
+	unsigned long admitted;		/* jiffies of the last re-admission */
+	unsigned int relapses;		/* out again before forgiven */
+	struct delayed_work readmit_work;
 	atomic_long_t throughput;	/* bytes per busy us, decayed average */
 	atomic_long_t lead;		/* base pages over its weighted share */
 	struct mo_stats __percpu *stats;
@@ -91,10 +112,18 @@ enum mo_split {
 	MO_SPLIT_ADAPTIVE,	/* ... by measured throughput */
 };
 
+/* Among equal priorities, prefer migrators local to a folio's ... node. */
+enum mo_locality {
+	MO_LOCALITY_NONE,
+	MO_LOCALITY_DST,	/* destination */
+	MO_LOCALITY_SRC,	/* source */
+};
+
 /* Policy per migration reason; under mo_lock. */
 struct mo_reason_policy {
 	unsigned int min_batch_pages;	/* smaller batches stay on the CPU */
 	enum mo_split split;
+	enum mo_locality locality;
 };
 
 /*
@@ -121,6 +150,7 @@ extern struct srcu_struct migrate_offload_srcu;
 extern struct mo_table __rcu *mo_table;
 extern unsigned long mo_batch_orders[MR_TYPES];
 extern unsigned int mo_max_failures;
+extern unsigned int mo_backoff_min_ms, mo_backoff_max_ms;
 DECLARE_PER_CPU(struct mo_stats, mo_global_stats);
 DECLARE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
 extern struct workqueue_struct *mo_wq;
@@ -132,7 +162,9 @@ extern bool mo_enabled;
 extern struct mo_reason_policy mo_reasons[MR_TYPES];
 int mo_table_rebuild(void);
 extern struct work_struct mo_rebuild_work;
-void mo_entry_failed(struct mo_entry *e);
+extern const char * const mo_health_names[MO_HEALTH_OUT + 1];
+void mo_health_out(struct mo_entry *e);
+void mo_health_probation_passed(struct mo_entry *e);
 enum mo_param {
 	MO_PARAM_PRIORITY,
 	MO_PARAM_ENABLED,
@@ -143,11 +175,13 @@ enum mo_param {
 };
 
 int mo_entry_set(struct mo_entry *e, enum mo_param which, long val);
-int mo_reset_health(struct mo_entry *e);
+int mo_set_health(struct mo_entry *e, enum mo_health health);
+int mo_set_backoff(bool max, unsigned int ms);
 int mo_set_enabled(bool on);
 enum mo_reason_param {
 	MO_REASON_MIN_BATCH,
 	MO_REASON_SPLIT,
+	MO_REASON_LOCALITY,
 };
 
 int mo_set_reason_policy(int reason, enum mo_reason_param which,

@@ -28,6 +28,8 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include <trace/events/migrate_offload.h>
+
 #include "migrate_offload.h"
 
 /* Folios linked through ->lru in two lists walked in lockstep. */
@@ -50,6 +52,8 @@ struct mo_batch {
 	int reason;
 	unsigned long excluded;		/* slots that failed in this batch */
 	unsigned long offered;		/* slots that could take some of it */
+	unsigned long probe;		/* slots on probation: one folio */
+	unsigned int subs;		/* sub-batches run */
 	unsigned int weight[MO_MAX_MIGRATORS];
 	unsigned long assigned[MO_MAX_MIGRATORS];	/* base pages */
 	struct mo_sub sub[];		/* one per table slot */
@@ -177,31 +181,59 @@ static void mo_update_throughput(struct mo_entry *e, unsigned long bytes,
 	atomic_long_set(&e->throughput, old ? (old * 7 + sample) / 8 : sample ?: 1);
 }
 
+/* A busy engine or no memory is no sign of a failing migrator. */
+static bool mo_declined(int ret)
+{
+	return ret == -EBUSY || ret == -ENOMEM;
+}
+
+/*
+ * Neither is a bad source page (-EHWPOISON) nor a module going away
+ * (-ENODEV): the other errors (device errors, timeouts) mean the migrator
+ * is unwell.
+ */
+static bool mo_unwell(int ret)
+{
+	return ret && !mo_declined(ret) && ret != -EHWPOISON && ret != -ENODEV;
+}
+
+static void mo_sub_health(struct mo_entry *e, int ret)
+{
+	unsigned int max_failures = READ_ONCE(mo_max_failures);
+
+	if (!ret) {
+		atomic_set(&e->consecutive_errors, 0);
+		if (READ_ONCE(e->health) == MO_HEALTH_PROBATION)
+			mo_health_probation_passed(e);
+		return;
+	}
+	if (!mo_unwell(ret) || !max_failures)
+		return;
+	/* On probation, one failure is a relapse. */
+	if (atomic_inc_return(&e->consecutive_errors) >= max_failures ||
+	    READ_ONCE(e->health) == MO_HEALTH_PROBATION)
+		mo_health_out(e);
+}
+
 static void mo_sub_done(struct mo_sub *s, u64 ns)
 {
 	struct mo_entry *e = s->e;
-	unsigned int max_failures;
 
+	trace_migrate_offload_sub(e->m->name, s->pairs.nr,
+				  s->pairs.pages << PAGE_SHIFT, ns, s->ret);
 	mo_stat_add(e->stats, MO_STAT_BATCHES, 1);
 	mo_stat_add(e->stats, MO_STAT_BUSY_NS, ns);
-	/* A busy engine or no memory is no sign of a failing migrator. */
-	if (s->ret == -EBUSY || s->ret == -ENOMEM) {
+	mo_sub_health(e, s->ret);
+	if (mo_declined(s->ret)) {
 		mo_stat_add(e->stats, MO_STAT_DECLINED, 1);
-		return;
-	}
-	if (s->ret) {
+	} else if (s->ret) {
 		mo_stat_add(e->stats, MO_STAT_ERRORS, 1);
 		mo_stat_add(e->stats, MO_STAT_FALLBACK, s->pairs.nr);
-		max_failures = READ_ONCE(mo_max_failures);
-		if (atomic_inc_return(&e->consecutive_errors) >= max_failures &&
-		    max_failures)
-			mo_entry_failed(e);
-		return;
+	} else {
+		mo_stat_add(e->stats, MO_STAT_FOLIOS, s->pairs.nr);
+		mo_stat_add(e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
+		mo_update_throughput(e, s->pairs.pages << PAGE_SHIFT, ns);
 	}
-	atomic_set(&e->consecutive_errors, 0);
-	mo_stat_add(e->stats, MO_STAT_FOLIOS, s->pairs.nr);
-	mo_stat_add(e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
-	mo_update_throughput(e, s->pairs.pages << PAGE_SHIFT, ns);
 }
 
 /* A module on its way out gets no new work: its sub-batch fails over. */
@@ -214,7 +246,11 @@ static void mo_sub_run(struct mo_sub *s)
 		s->ret = -ENODEV;
 		return;
 	}
-	s->ret = m->offload_copy(&s->pairs.dst, &s->pairs.src, s->pairs.nr);
+	if (m->copy)
+		s->ret = m->copy(m, &s->pairs.dst, &s->pairs.src, s->pairs.nr);
+	else
+		s->ret = m->offload_copy(&s->pairs.dst, &s->pairs.src,
+					 s->pairs.nr);
 	module_put(m->owner);
 	mo_sub_done(s, ktime_get_ns() - start);
 }
@@ -291,6 +327,97 @@ static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 }
 
 /*
+ * Of the highest-priority slots of @mask, those local to the folio's
+ * destination or source node, as the reason's locality policy asks; all of
+ * @mask if none is local or there is no policy.
+ */
+static unsigned long mo_local(struct mo_batch *b, unsigned long mask,
+			      struct folio *src, struct folio *dst)
+{
+	enum mo_locality locality = b->t->reason[b->reason].locality;
+	unsigned long local = 0;
+	unsigned int i;
+	int prio, nid;
+
+	if (locality == MO_LOCALITY_NONE || !mask)
+		return mask;
+	nid = folio_nid(locality == MO_LOCALITY_DST ? dst : src);
+	prio = b->t->slot[__ffs(mask)].priority;
+	for_each_set_bit(i, &mask, b->t->nr) {
+		if (b->t->slot[i].priority != prio)
+			break;
+		if (node_isset(nid, b->t->slot[i].e->nodes))
+			local |= BIT(i);
+	}
+	return local ?: mask;
+}
+
+/*
+ * The slots that may take folios: healthy ones, and on the first round one
+ * batch at a time for each migrator on probation.
+ */
+static unsigned long mo_usable(struct mo_batch *b, bool first)
+{
+	unsigned long usable = 0;
+	struct mo_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < b->t->nr; i++) {
+		e = b->t->slot[i].e;
+		if (b->excluded & BIT(i))
+			continue;
+		switch (READ_ONCE(e->health)) {
+		case MO_HEALTH_OK:
+			usable |= BIT(i);
+			break;
+		case MO_HEALTH_PROBATION:
+			if (first && !atomic_cmpxchg(&e->probing, 0, 1)) {
+				b->probe |= BIT(i);
+				usable |= BIT(i);
+			}
+			break;
+		}
+	}
+	return usable;
+}
+
+/* Let the next batch probe the migrators this one did not need. */
+static void mo_probes_end(struct mo_batch *b, unsigned long probes)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, &probes, MO_MAX_MIGRATORS)
+		atomic_set(&b->t->slot[i].e->probing, 0);
+}
+
+/*
+ * Drop the slots not offered at least their minimum batch.  A migrator on
+ * probation tries one folio first and shares no lead.
+ */
+static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
+			      unsigned long usable)
+{
+	unsigned long offer[MO_MAX_MIGRATORS] = {};
+	const u16 *route = b->t->route[b->reason];
+	struct folio *src;
+	unsigned long mask;
+	unsigned int i;
+
+	list_for_each_entry(src, &from->src, lru) {
+		mask = route[folio_order(src)] & usable;
+		for_each_set_bit(i, &mask, b->t->nr)
+			offer[i] += folio_nr_pages(src);
+	}
+	for (i = 0; i < b->t->nr; i++)
+		if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
+			usable &= ~BIT(i);
+	mo_probes_end(b, b->probe & ~usable);
+	b->probe &= usable;
+	b->offered = usable & ~b->probe;
+	return usable;
+}
+
+/*
  * Deal the folios of @from to the sub-batches of the slots that may take
  * them; those none may take stay on @from.  On the first round a slot must
  * be offered at least its minimum batch; later rounds re-route the folios of
@@ -299,32 +426,23 @@ static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 			       bool first)
 {
-	unsigned long offer[MO_MAX_MIGRATORS] = {};
 	const u16 *route = b->t->route[b->reason];
-	unsigned long usable = 0, pending = 0, mask;
+	unsigned long usable, pending = 0, mask, probe;
 	struct folio *src, *src2, *dst, *dst2;
 	unsigned int i;
 
-	for (i = 0; i < b->t->nr; i++)
-		if (!(b->excluded & BIT(i)) && !READ_ONCE(b->t->slot[i].e->failed))
-			usable |= BIT(i);
-	if (first) {
-		list_for_each_entry(src, &from->src, lru) {
-			mask = route[folio_order(src)] & usable;
-			for_each_set_bit(i, &mask, b->t->nr)
-				offer[i] += folio_nr_pages(src);
-		}
-		for (i = 0; i < b->t->nr; i++)
-			if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
-				usable &= ~BIT(i);
-		b->offered = usable;
-	}
+	usable = mo_usable(b, first);
+	if (first)
+		usable = mo_offer(b, from, usable);
 	dst = list_first_entry(&from->dst, struct folio, lru);
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
 		dst2 = list_next_entry(dst, lru);
 		mask = route[folio_order(src)] & usable;
-		if (mask) {
-			i = mo_pick(b, mask, folio_nr_pages(src));
+		probe = mask & b->probe & ~pending;
+		mask = mo_local(b, mask & ~b->probe, src, dst);
+		if (probe || mask) {
+			i = probe ? __ffs(probe) :
+				    mo_pick(b, mask, folio_nr_pages(src));
 			mo_pairs_move(from, &b->sub[i].pairs, src, dst);
 			pending |= BIT(i);
 		}
@@ -363,35 +481,63 @@ static void mo_batch_save_leads(struct mo_batch *b)
 }
 
 /*
+ * Re-route the folios of the failed sub-batch of slot @i to the remaining
+ * candidates; those no one takes go to @cpu, as all of a sub-batch that
+ * met a bad source page, which no other migrator may read.
+ */
+static unsigned long mo_reroute(struct mo_batch *b, unsigned int i,
+				struct mo_pairs *cpu)
+{
+	unsigned int before[MO_MAX_MIGRATORS], j;
+	struct mo_sub *s = &b->sub[i];
+	unsigned long to = 0;
+
+	if (s->ret != -EHWPOISON) {
+		for (j = 0; j < b->t->nr; j++)
+			before[j] = b->sub[j].pairs.nr;
+		to = mo_assign(b, &s->pairs, false);
+		for_each_set_bit(j, &to, MO_MAX_MIGRATORS)
+			trace_migrate_offload_fallback(s->e->m->name,
+						       b->sub[j].e->m->name,
+						       b->sub[j].pairs.nr - before[j]);
+	}
+	if (s->pairs.nr)
+		trace_migrate_offload_fallback(s->e->m->name, "cpu", s->pairs.nr);
+	mo_pairs_splice(&s->pairs, cpu);
+	return to;
+}
+
+/*
  * Run, re-route what failed, copy on the CPU what no candidate is left for,
  * and leave on @left what the move phase must copy per folio.
  */
 static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
 			 struct mo_pairs *done)
 {
-	unsigned long pending = mo_assign(b, left, true);
-	struct mo_pairs failed, poisoned;
-	struct mo_sub *s;
+	unsigned long pending = mo_assign(b, left, true), failed;
+	struct mo_pairs cpu;
 	unsigned int i;
 
-	mo_pairs_init(&failed);
-	mo_pairs_init(&poisoned);
+	mo_pairs_init(&cpu);
 	while (pending) {
 		mo_run_subs(b, pending);
+		b->subs += hweight_long(pending);
+		/* First take the copied pairs out, and the failed slots. */
+		failed = 0;
 		for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
-			s = &b->sub[i];
-			if (s->ret)
-				b->excluded |= BIT(i);
-			/* A bad source page goes to no other migrator. */
-			mo_pairs_splice(&s->pairs, !s->ret ? done :
-					s->ret == -EHWPOISON ? &poisoned : &failed);
+			if (b->sub[i].ret)
+				failed |= BIT(i);
+			else
+				mo_pairs_splice(&b->sub[i].pairs, done);
 		}
-		pending = failed.nr ? mo_assign(b, &failed, false) : 0;
+		b->excluded |= failed;
+		pending = 0;
+		for_each_set_bit(i, &failed, MO_MAX_MIGRATORS)
+			pending |= mo_reroute(b, i, &cpu);
 	}
-	mo_pairs_splice(&poisoned, &failed);
-	mo_count(b->reason, MO_STAT_FALLBACK, failed.nr);
-	mo_cpu_copy(&failed, done);
-	mo_pairs_splice(&failed, left);
+	mo_count(b->reason, MO_STAT_FALLBACK, cpu.nr);
+	mo_cpu_copy(&cpu, done);
+	mo_pairs_splice(&cpu, left);
 }
 
 static unsigned long folio_list_pages(struct list_head *list)
@@ -425,10 +571,11 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 					struct list_head *src_list,
 					unsigned int nr, unsigned int skipped)
 {
+	unsigned int i, subs = 0;
 	struct mo_pairs left, done;
 	const struct mo_table *t;
+	unsigned long pages;
 	struct mo_batch *b;
-	unsigned int i;
 	int idx;
 
 	mo_pairs_init(&left);
@@ -437,6 +584,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	list_splice_init(dst_list, &left.dst);
 	left.nr = nr;
 	left.pages = folio_list_pages(&left.src);
+	pages = left.pages;
 	mo_count(reason, MO_STAT_BATCHES, 1);
 
 	idx = srcu_read_lock(&migrate_offload_srcu);
@@ -457,13 +605,17 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	}
 	mo_batch_weights(b);
 	mo_batch_run(b, &left, &done);
+	mo_probes_end(b, b->probe);
 	mo_batch_save_leads(b);
+	subs = b->subs;
 	kfree(b);
 out:
 	srcu_read_unlock(&migrate_offload_srcu, idx);
 	mo_count(reason, MO_STAT_FOLIOS, done.nr);
 	mo_count(reason, MO_STAT_BYTES, done.pages << PAGE_SHIFT);
 	mo_count(reason, MO_STAT_CPU, left.nr + skipped);
+	trace_migrate_offload_batch(reason, nr, pages, done.nr, subs,
+				    left.nr + skipped);
 	nr = done.nr;
 	mo_pairs_splice(&left, &done);
 	list_splice(&done.src, src_list);

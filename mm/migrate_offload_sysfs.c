@@ -4,11 +4,12 @@
  * migration copy offload.  See
  * Documentation/ABI/testing/sysfs-kernel-mm-migrate_offload.
  *
- *	enabled, max_failures, stats/
+ *	enabled, max_failures, backoff_min_ms, backoff_max_ms, stats/
  *	migrators/<name>/{priority,enabled,reasons,orders,weight,
- *			  min_batch_pages,healthy,capable_reasons,
- *			  capable_orders,stats/}
- *	reasons/<reason>/{min_batch_pages,split,stats/}
+ *			  min_batch_pages,nodes,healthy,readmit_ms,
+ *			  backoff_ms,relapses,capable_reasons,capable_orders,
+ *			  stats/}
+ *	reasons/<reason>/{min_batch_pages,split,locality,stats/}
  *
  * Every store() parses first and changes nothing on bad input (-EINVAL);
  * a store() on a migrator being unregistered gets -ENODEV.  A show() reads
@@ -31,6 +32,12 @@ static struct kobject *mo_reason_kobjs[MR_TYPES];
 static const char * const mo_split_names[] = {
 	[MO_SPLIT_WEIGHT] = "weight",
 	[MO_SPLIT_ADAPTIVE] = "adaptive",
+};
+
+static const char * const mo_locality_names[] = {
+	[MO_LOCALITY_NONE] = "none",
+	[MO_LOCALITY_DST] = "dst",
+	[MO_LOCALITY_SRC] = "src",
 };
 
 static int mo_reason_index(const char *name, size_t len)
@@ -262,22 +269,57 @@ static ssize_t capable_orders_show(struct kobject *kobj,
 	return mo_show_orders(buf, kobj_to_entry(kobj)->cap_orders);
 }
 
+static ssize_t nodes_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%*pbl\n",
+			  nodemask_pr_args(&kobj_to_entry(kobj)->nodes));
+}
+
 static ssize_t healthy_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%d\n", !READ_ONCE(kobj_to_entry(kobj)->failed));
+	return sysfs_emit(buf, "%s\n",
+			  mo_health_names[READ_ONCE(kobj_to_entry(kobj)->health)]);
 }
 
-/* Only "1" is accepted: it puts a migrator taken out by errors back. */
+/* "ok" (or "1"), "probation", "out" (or "0"): see mo_set_health(). */
 static ssize_t healthy_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	bool val;
-	int ret = kstrtobool(buf, &val);
+	int health = sysfs_match_string(mo_health_names, buf);
 
-	if (!ret)
-		ret = val ? mo_reset_health(kobj_to_entry(kobj)) : -EINVAL;
-	return ret ?: count;
+	if (health < 0 && sysfs_streq(buf, "1"))
+		health = MO_HEALTH_OK;
+	else if (health < 0 && sysfs_streq(buf, "0"))
+		health = MO_HEALTH_OUT;
+	if (health < 0)
+		return -EINVAL;
+	return mo_set_health(kobj_to_entry(kobj), health) ?: count;
+}
+
+/* Milliseconds until a migrator taken out is re-admitted on probation. */
+static ssize_t readmit_ms_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct mo_entry *e = kobj_to_entry(kobj);
+	long left = (long)(READ_ONCE(e->out_until) - jiffies);
+
+	if (READ_ONCE(e->health) != MO_HEALTH_OUT || left < 0)
+		left = 0;
+	return sysfs_emit(buf, "%u\n", jiffies_to_msecs(left));
+}
+
+static ssize_t backoff_ms_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(kobj_to_entry(kobj)->backoff_ms));
+}
+
+static ssize_t relapses_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(kobj_to_entry(kobj)->relapses));
 }
 
 static struct kobj_attribute mo_reasons_attr = __ATTR_RW(reasons);
@@ -285,6 +327,10 @@ static struct kobj_attribute mo_orders_attr = __ATTR_RW(orders);
 static struct kobj_attribute mo_cap_reasons_attr = __ATTR_RO(capable_reasons);
 static struct kobj_attribute mo_cap_orders_attr = __ATTR_RO(capable_orders);
 static struct kobj_attribute mo_healthy_attr = __ATTR_RW(healthy);
+static struct kobj_attribute mo_nodes_attr = __ATTR_RO(nodes);
+static struct kobj_attribute mo_readmit_ms_attr = __ATTR_RO(readmit_ms);
+static struct kobj_attribute mo_backoff_ms_attr = __ATTR_RO(backoff_ms);
+static struct kobj_attribute mo_relapses_attr = __ATTR_RO(relapses);
 
 static struct attribute *mo_entry_attrs[] = {
 	&mo_priority_attr.attr,
@@ -295,7 +341,11 @@ static struct attribute *mo_entry_attrs[] = {
 	&mo_orders_attr.attr,
 	&mo_cap_reasons_attr.attr,
 	&mo_cap_orders_attr.attr,
+	&mo_nodes_attr.attr,
 	&mo_healthy_attr.attr,
+	&mo_readmit_ms_attr.attr,
+	&mo_backoff_ms_attr.attr,
+	&mo_relapses_attr.attr,
 	NULL,
 };
 
@@ -466,14 +516,34 @@ static ssize_t split_store(struct kobject *kobj, struct kobj_attribute *attr,
 				    split) ?: count;
 }
 
+static ssize_t locality_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  mo_locality_names[READ_ONCE(mo_reasons[kobj_to_reason(kobj)].locality)]);
+}
+
+static ssize_t locality_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	int locality = sysfs_match_string(mo_locality_names, buf);
+
+	if (locality < 0)
+		return -EINVAL;
+	return mo_set_reason_policy(kobj_to_reason(kobj), MO_REASON_LOCALITY,
+				    locality) ?: count;
+}
+
 static struct kobj_attribute mo_reason_min_batch_attr =
 	__ATTR(min_batch_pages, 0644, reason_min_batch_pages_show,
 	       reason_min_batch_pages_store);
 static struct kobj_attribute mo_split_attr = __ATTR_RW(split);
+static struct kobj_attribute mo_locality_attr = __ATTR_RW(locality);
 
 static struct attribute *mo_reason_attrs[] = {
 	&mo_reason_min_batch_attr.attr,
 	&mo_split_attr.attr,
+	&mo_locality_attr.attr,
 	NULL,
 };
 
@@ -539,13 +609,49 @@ static ssize_t max_failures_store(struct kobject *kobj,
 	return count;
 }
 
+static ssize_t backoff_min_ms_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mo_backoff_min_ms));
+}
+
+static ssize_t backoff_min_ms_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	unsigned int val;
+	int ret = kstrtouint(buf, 0, &val);
+
+	return ret ?: mo_set_backoff(false, val) ?: count;
+}
+
+static ssize_t backoff_max_ms_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mo_backoff_max_ms));
+}
+
+static ssize_t backoff_max_ms_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	unsigned int val;
+	int ret = kstrtouint(buf, 0, &val);
+
+	return ret ?: mo_set_backoff(true, val) ?: count;
+}
+
 static struct kobj_attribute mo_global_enabled_attr =
 	__ATTR(enabled, 0644, global_enabled_show, global_enabled_store);
 static struct kobj_attribute mo_max_failures_attr = __ATTR_RW(max_failures);
+static struct kobj_attribute mo_backoff_min_ms_attr = __ATTR_RW(backoff_min_ms);
+static struct kobj_attribute mo_backoff_max_ms_attr = __ATTR_RW(backoff_max_ms);
 
 static struct attribute *mo_root_attrs[] = {
 	&mo_global_enabled_attr.attr,
 	&mo_max_failures_attr.attr,
+	&mo_backoff_min_ms_attr.attr,
+	&mo_backoff_max_ms_attr.attr,
 	NULL,
 };
 

@@ -17,6 +17,7 @@
 
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/nodemask.h>
 #include <linux/types.h>
 
 #define MIGRATOR_NAME_LEN	32
@@ -25,7 +26,7 @@
  * struct migrator - a provider of batch folio copies for page migration
  * @name: unique name; the directory name under
  *	/sys/kernel/mm/migrate_offload/migrators/.
- * @offload_copy: copy the contents of each folio on @src (linked through
+ * @copy: copy the contents of each folio on @src (linked through
  *	folio->lru) to the folio at the same position on @dst; @cnt is the
  *	number of folios on each list.  Both lists hold folios of equal sizes
  *	pairwise.  May sleep; must not allocate memory that may enter direct
@@ -33,6 +34,9 @@
  *	folio was copied, or a negative errno: the core then copies the
  *	sub-batch elsewhere.  -EBUSY (engine busy) and -ENOMEM decline the
  *	sub-batch without counting as a failure for health tracking.
+ *	@m is the migrator itself: one driver may register several.
+ * @offload_copy: as @copy without @m, the single-migrator API's form; set
+ *	one of the two.
  * @should_batch: optional; return false for a migration reason (enum
  *	migrate_reason) this migrator does not want.  Evaluated when the
  *	policy table is rebuilt, not per batch.
@@ -52,7 +56,7 @@
  *	migrators serve %MR_MEMORY_FAILURE, whose pages are suspected bad: a
  *	migrator that is not may not name it in @reasons.
  *
- * Where offload_copy() runs: in the migrating task, which may be kswapd or
+ * Where the copy runs: in the migrating task, which may be kswapd or
  * kcompactd or be in direct reclaim or compaction (PF_MEMALLOC), or on the
  * core's WQ_MEM_RECLAIM workqueue.  It may sleep, but must not allocate
  * with direct reclaim, and must not wait for work on a workqueue without
@@ -67,6 +71,8 @@
  */
 struct migrator {
 	char name[MIGRATOR_NAME_LEN];
+	int (*copy)(struct migrator *m, struct list_head *dst,
+		    struct list_head *src, unsigned int cnt);
 	int (*offload_copy)(struct list_head *dst, struct list_head *src,
 			    unsigned int cnt);
 	bool (*should_batch)(int reason);
@@ -77,6 +83,7 @@ struct migrator {
 	unsigned int min_batch_pages;
 	unsigned int weight;
 	bool mc_safe;
+	nodemask_t nodes;
 };
 
 #ifdef CONFIG_MIGRATION_COPY_OFFLOAD
