@@ -3,9 +3,15 @@
  * dcbm: copy the folios of a page migration batch with dmaengine DMA_MEMCPY
  * channels.
  *
- * At load, dcbm requests up to "channels" private DMA_MEMCPY channels by
- * capability mask; with none to be had it uses the shared ones that
- * dma_find_channel() hands out.  A sub-batch is dealt folio by folio over
+ * At load, dcbm requests up to "channels" private DMA_MEMCPY channels per
+ * NUMA node by capability mask and registers one migrator per node its
+ * channels' devices sit on, "dcbm-node<N>" (local to node N), or "dcbm"
+ * for devices of no node; with no private channel to be had it registers
+ * "dcbm" over the shared ones that dma_find_channel() hands out.  One
+ * migrator per node rather than one choosing channels per folio: the core
+ * then routes each folio to the engine near it (reasons/<r>/locality),
+ * and the administrator sees, weighs and the health tracking takes out
+ * each engine on its own.  A sub-batch is dealt folio by folio over
  * the channels, one descriptor per folio.  Every mapping is checked, every
  * descriptor has a completion callback (engines may complete out of
  * order), and on any error everything is unmapped and the sub-batch fails,
@@ -43,10 +49,12 @@
 #include <linux/slab.h>
 
 #define DCBM_MAX_CHANNELS	16
+#define DCBM_MAX_NODES		8	/* groups of channels, by device node */
+#define DCBM_MAX_SPARE		64	/* channels requested beyond a full node */
 
 static unsigned int channels = 4;
 module_param(channels, uint, 0444);
-MODULE_PARM_DESC(channels, "Private channels to request (1-16, default 4)");
+MODULE_PARM_DESC(channels, "Private channels to request per NUMA node (1-16, default 4)");
 
 static bool shared;
 module_param(shared, bool, 0444);
@@ -68,9 +76,18 @@ static unsigned int min_batch_pages = 512;
 module_param(min_batch_pages, uint, 0444);
 MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 512)");
 
-static struct dma_chan *dcbm_chans[DCBM_MAX_CHANNELS];
-static unsigned int dcbm_nr_chans;
-static unsigned long dcbm_busy;		/* private channels claimed */
+/* The channels of one NUMA node (or of none) and their migrator. */
+struct dcbm_node {
+	struct migrator m;
+	int nid;
+	struct dma_chan *chans[DCBM_MAX_CHANNELS];
+	unsigned int nr_chans;
+	unsigned long busy;		/* private channels claimed */
+	bool registered;
+};
+
+static struct dcbm_node *dcbm_nodes[DCBM_MAX_NODES];
+static unsigned int dcbm_nr_nodes;
 
 struct dcbm_xfer {
 	struct dma_chan *chan;
@@ -99,39 +116,41 @@ static void dcbm_callback(void *arg, const struct dmaengine_result *res)
  * Claim free private channels, at most one per folio: a sub-batch of one
  * THP leaves the others to concurrent callers.  False if none is free.
  */
-static bool dcbm_claim(unsigned long *mine, unsigned int folios)
+static bool dcbm_claim(struct dcbm_node *g, unsigned long *mine,
+		       unsigned int folios)
 {
 	unsigned int i, n = 0;
 
 	*mine = 0;
-	for (i = 0; i < dcbm_nr_chans && n < folios; i++)
-		if (!test_and_set_bit(i, &dcbm_busy)) {
+	for (i = 0; i < g->nr_chans && n < folios; i++)
+		if (!test_and_set_bit(i, &g->busy)) {
 			*mine |= BIT(i);
 			n++;
 		}
 	return *mine;
 }
 
-static void dcbm_release(unsigned long mine)
+static void dcbm_release(struct dcbm_node *g, unsigned long mine)
 {
 	unsigned int i;
 
-	for_each_set_bit(i, &mine, dcbm_nr_chans)
-		clear_bit(i, &dcbm_busy);
+	for_each_set_bit(i, &mine, g->nr_chans)
+		clear_bit(i, &g->busy);
 }
 
 /* The @n-th channel of the claimed set @mine, or a shared one. */
-static struct dma_chan *dcbm_chan(unsigned long mine, unsigned int n)
+static struct dma_chan *dcbm_chan(struct dcbm_node *g, unsigned long mine,
+				  unsigned int n)
 {
 	unsigned int i;
 
 	if (shared)
 		return dma_find_channel(DMA_MEMCPY);
 	n %= hweight_long(mine);
-	for_each_set_bit(i, &mine, dcbm_nr_chans)
+	for_each_set_bit(i, &mine, g->nr_chans)
 		if (!n--)
 			break;
-	return dcbm_chans[i];
+	return g->chans[i];
 }
 
 /* Can a transfer on @chan be abandoned with nothing left running? */
@@ -215,9 +234,10 @@ static int dcbm_confirm(struct dcbm_xfer *x, unsigned int n)
 	return 0;
 }
 
-static int dcbm_copy(struct list_head *dst_list, struct list_head *src_list,
-		     unsigned int cnt)
+static int dcbm_copy(struct migrator *m, struct list_head *dst_list,
+		     struct list_head *src_list, unsigned int cnt)
 {
+	struct dcbm_node *g = container_of(m, struct dcbm_node, m);
 	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
 	unsigned long mine = 0;
 	unsigned int i, n = 0;
@@ -228,7 +248,7 @@ static int dcbm_copy(struct list_head *dst_list, struct list_head *src_list,
 	x = kcalloc(cnt, sizeof(*x), GFP_NOWAIT | __GFP_NOWARN);
 	if (!x)
 		return -ENOMEM;
-	if (!shared && !dcbm_claim(&mine, cnt)) {
+	if (!shared && !dcbm_claim(g, &mine, cnt)) {
 		kfree(x);
 		return -EBUSY;
 	}
@@ -237,7 +257,7 @@ static int dcbm_copy(struct list_head *dst_list, struct list_head *src_list,
 	init_completion(&w.done);
 
 	list_for_each_entry(src, src_list, lru) {
-		x[n].chan = dcbm_chan(mine, n);
+		x[n].chan = dcbm_chan(g, mine, n);
 		if (!x[n].chan) {
 			ret = -ENODEV;
 			break;
@@ -261,80 +281,133 @@ static int dcbm_copy(struct list_head *dst_list, struct list_head *src_list,
 	for (i = 0; i < n; i++)
 		dcbm_unmap(&x[i]);
 	if (!shared)
-		dcbm_release(mine);
+		dcbm_release(g, mine);
 	kfree(x);
 	return ret;
 }
 
-static struct migrator dcbm = {
-	.name = "dcbm",
-	.offload_copy = dcbm_copy,
-	.owner = THIS_MODULE,
-	/* A DMA read of poisoned memory is fatal on many platforms. */
-	.mc_safe = false,
-};
-
-static void dcbm_release_channels(void)
+/* The group of node @nid (NUMA_NO_NODE: of none), created on first use. */
+static struct dcbm_node *dcbm_node(int nid)
 {
-	while (dcbm_nr_chans)
-		dma_release_channel(dcbm_chans[--dcbm_nr_chans]);
+	struct dcbm_node *g;
+	unsigned int i;
+
+	for (i = 0; i < dcbm_nr_nodes; i++)
+		if (dcbm_nodes[i]->nid == nid)
+			return dcbm_nodes[i];
+	if (dcbm_nr_nodes == DCBM_MAX_NODES)
+		return NULL;
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return NULL;
+	g->nid = nid;
+	g->m = (struct migrator) {
+		.copy = dcbm_copy,
+		.owner = THIS_MODULE,
+		.priority = priority,
+		.orders = orders & GENMASK(NR_PAGE_ORDERS - 1, 0),
+		.min_batch_pages = min_batch_pages,
+		/* A DMA read of poisoned memory is fatal on many platforms. */
+		.mc_safe = false,
+	};
+	if (nid == NUMA_NO_NODE) {
+		strscpy(g->m.name, "dcbm");
+	} else {
+		snprintf(g->m.name, sizeof(g->m.name), "dcbm-node%d", nid);
+		node_set(nid, g->m.nodes);
+	}
+	dcbm_nodes[dcbm_nr_nodes++] = g;
+	return g;
+}
+
+static void dcbm_free_nodes(void)
+{
+	struct dcbm_node *g;
+
+	while (dcbm_nr_nodes) {
+		g = dcbm_nodes[--dcbm_nr_nodes];
+		if (g->registered)
+			migrate_offload_stop(&g->m);
+		while (g->nr_chans)
+			dma_release_channel(g->chans[--g->nr_chans]);
+		kfree(g);
+	}
 	if (shared)
 		dmaengine_put();
 }
 
-static int dcbm_get_channels(void)
+/*
+ * Request private channels until every node has "channels" or none is
+ * left; channels of a node already served are held until the end, so that
+ * the next request finds another one, then released.
+ */
+static int dcbm_get_private(void)
 {
-	unsigned int want = clamp(channels, 1U, DCBM_MAX_CHANNELS);
+	unsigned int want = clamp(channels, 1U, DCBM_MAX_CHANNELS), nr_spare = 0;
+	struct dma_chan *chan, *spare[DCBM_MAX_SPARE];
+	struct dcbm_node *g;
 	dma_cap_mask_t mask;
-	struct dma_chan *chan;
 
-	if (shared) {
-		dmaengine_get();
-		if (dma_find_channel(DMA_MEMCPY))
-			return 0;
-		dmaengine_put();
-		return -ENODEV;
-	}
 	dma_cap_zero(mask);
 	dma_cap_set(DMA_MEMCPY, mask);
-	while (dcbm_nr_chans < want) {
+	while (nr_spare < DCBM_MAX_SPARE) {
 		chan = dma_request_chan_by_mask(&mask);
 		if (IS_ERR(chan))
 			break;
+		g = dcbm_node(dev_to_node(chan->device->dev));
+		if (!g || g->nr_chans == want) {
+			spare[nr_spare++] = chan;
+			continue;
+		}
 		if (!dcbm_abortable(chan))
 			pr_info("dcbm: %s cannot abort a transfer: never abandoned on a timeout\n",
 				dma_chan_name(chan));
-		dcbm_chans[dcbm_nr_chans++] = chan;
+		g->chans[g->nr_chans++] = chan;
 	}
-	return dcbm_nr_chans ? 0 : -ENODEV;
+	while (nr_spare)
+		dma_release_channel(spare[--nr_spare]);
+	return dcbm_nr_nodes ? 0 : -ENODEV;
+}
+
+static int dcbm_get_channels(void)
+{
+	if (!shared)
+		return dcbm_get_private();
+	dmaengine_get();
+	if (dma_find_channel(DMA_MEMCPY) && dcbm_node(NUMA_NO_NODE))
+		return 0;
+	dmaengine_put();
+	return -ENODEV;
 }
 
 static int __init dcbm_init(void)
 {
 	int ret = dcbm_get_channels();
+	struct dcbm_node *g;
+	unsigned int i;
 
 	if (ret) {
 		pr_info("dcbm: no DMA_MEMCPY channel\n");
 		return ret;
 	}
-	dcbm.priority = priority;
-	dcbm.orders = orders & GENMASK(NR_PAGE_ORDERS - 1, 0);
-	dcbm.min_batch_pages = min_batch_pages;
-	ret = migrate_offload_start(&dcbm);
-	if (ret) {
-		dcbm_release_channels();
-		return ret;
+	for (i = 0; i < dcbm_nr_nodes; i++) {
+		g = dcbm_nodes[i];
+		ret = migrate_offload_start(&g->m);
+		if (ret) {
+			dcbm_free_nodes();
+			return ret;
+		}
+		g->registered = true;
+		pr_info("dcbm: %s: %u %s channel(s)\n", g->m.name,
+			shared ? 1 : g->nr_chans, shared ? "shared" : "private");
 	}
-	pr_info("dcbm: %u %s channel(s)\n", shared ? 1 : dcbm_nr_chans,
-		shared ? "shared" : "private");
 	return 0;
 }
 module_init(dcbm_init);
 
 static void __exit dcbm_exit(void)
 {
-	migrate_offload_stop(&dcbm);
-	dcbm_release_channels();
+	dcbm_free_nodes();
 }
 module_exit(dcbm_exit);
 

@@ -13,6 +13,9 @@
  * status with a NULL callback result (ptdma), and the callbacks of
  * terminated descriptors run as successes (qcom hidma).
  *
+ * With per_node, one device sits on each online NUMA node, as one engine
+ * per socket or die does on real machines.
+ *
  * Completions run on a WQ_MEM_RECLAIM workqueue of its own: clients call
  * device_synchronize() from reclaim, which must not wait on a workqueue
  * that reclaim cannot count on.
@@ -67,6 +70,10 @@ static bool terminated_complete;
 module_param(terminated_complete, bool, 0644);
 MODULE_PARM_DESC(terminated_complete, "Run the callbacks of terminated descriptors as successes, like qcom hidma");
 
+static bool per_node;
+module_param(per_node, bool, 0444);
+MODULE_PARM_DESC(per_node, "One device per online NUMA node, instead of one of no node");
+
 static unsigned long completed, failed;
 module_param(completed, ulong, 0444);
 module_param(failed, ulong, 0444);
@@ -93,7 +100,8 @@ struct testdma {
 };
 
 static atomic_t testdma_seq = ATOMIC_INIT(0);
-static struct platform_device *testdma_pdev;
+#define TESTDMA_MAX_DEVICES	8
+static struct platform_device *testdma_pdevs[TESTDMA_MAX_DEVICES];
 static struct workqueue_struct *testdma_wq;
 
 static struct testdma_chan *to_testdma_chan(struct dma_chan *chan)
@@ -281,7 +289,8 @@ static int testdma_probe(struct platform_device *pdev)
 	platform_set_drvdata(pdev, t);
 	ret = dma_async_device_register(&t->dd);
 	if (!ret)
-		dev_info(&pdev->dev, "test-only memcpy DMA engine, %u channels\n", n);
+		dev_info(&pdev->dev, "test-only memcpy DMA engine, %u channels, node %d\n",
+			 n, dev_to_node(&pdev->dev));
 	return ret;
 }
 
@@ -298,6 +307,51 @@ static struct platform_driver testdma_driver = {
 	.remove = testdma_remove,
 };
 
+static void testdma_del_devices(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < TESTDMA_MAX_DEVICES; i++)
+		if (testdma_pdevs[i])
+			platform_device_unregister(testdma_pdevs[i]);
+}
+
+/* Device @id on node @nid (NUMA_NO_NODE: none), probed at once. */
+static int testdma_add_device(unsigned int id, int nid)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	pdev = platform_device_alloc("testdma", per_node ? id : PLATFORM_DEVID_NONE);
+	if (!pdev)
+		return -ENOMEM;
+	set_dev_node(&pdev->dev, nid);
+	ret = platform_device_add(pdev);
+	if (ret) {
+		platform_device_put(pdev);
+		return ret;
+	}
+	testdma_pdevs[id] = pdev;
+	return 0;
+}
+
+static int testdma_add_devices(void)
+{
+	unsigned int id = 0;
+	int nid, ret;
+
+	if (!per_node)
+		return testdma_add_device(0, NUMA_NO_NODE);
+	for_each_online_node(nid) {
+		if (id == TESTDMA_MAX_DEVICES)
+			break;
+		ret = testdma_add_device(id++, nid);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int __init testdma_init(void)
 {
 	int ret;
@@ -308,9 +362,9 @@ static int __init testdma_init(void)
 	ret = platform_driver_register(&testdma_driver);
 	if (ret)
 		goto err_wq;
-	testdma_pdev = platform_device_register_simple("testdma", -1, NULL, 0);
-	if (IS_ERR(testdma_pdev)) {
-		ret = PTR_ERR(testdma_pdev);
+	ret = testdma_add_devices();
+	if (ret) {
+		testdma_del_devices();
 		platform_driver_unregister(&testdma_driver);
 		goto err_wq;
 	}
@@ -323,7 +377,7 @@ module_init(testdma_init);
 
 static void __exit testdma_exit(void)
 {
-	platform_device_unregister(testdma_pdev);
+	testdma_del_devices();
 	platform_driver_unregister(&testdma_driver);
 	destroy_workqueue(testdma_wq);
 }
