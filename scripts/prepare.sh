@@ -33,7 +33,7 @@ fi
 
 # Overlay paths are not part of the base: keep them out of "git status" so
 # that export-patches.sh only sees edits of existing files.
-overlay_dirs=(include mm drivers Documentation)
+overlay_dirs=(include mm drivers Documentation tools)
 series_sum=$(cd "$TOP/patches" && cat series $(grep -v '^#' series) | sha1sum | cut -c1-40)
 if [ "$(cat "$TREE/.git/overlay-series" 2>/dev/null)" != "$series_sum" ]; then
 	log "applying patches/series onto base"

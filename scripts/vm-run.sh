@@ -36,7 +36,8 @@ cp /bin/busybox "$root/bin/busybox"
 for app in $("$root/bin/busybox" --list); do
 	[ "$app" = busybox ] || ln -s busybox "$root/bin/$app"
 done
-for prog in "$TOP"/tests/vm/guest/*.c; do
+# The guest programs, and the administrator's stat tool (tools/mm/).
+for prog in "$TOP"/tests/vm/guest/*.c "$TOP/tools/mm/migrate_offload_stat.c"; do
 	gcc -static -O2 -Wall -Wextra -Werror -o "$root/tests/$(basename "$prog" .c)" "$prog" ||
 		die "guest program $prog failed to build"
 done

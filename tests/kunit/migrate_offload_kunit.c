@@ -253,14 +253,17 @@ enum fake_mode {
 	FAKE_BLOCK,		/* signal "entered", wait for "release", copy */
 	FAKE_POISON,		/* fail every call as if a source page were bad */
 	FAKE_BUSY,		/* decline every call: engine busy */
+	FAKE_NOMEM,		/* decline every call: no memory */
 };
 
 struct fake {
 	struct migrator m;
 	enum fake_mode mode;
 	unsigned int sleep_ms;
+	unsigned int fail_first;	/* fail the first calls, whatever the mode */
 	atomic_t calls;
 	atomic_long_t pages;
+	atomic_long_t to_node[2];	/* pages copied to node 0, 1 */
 	u64 start_ns, end_ns;
 	struct task_struct *task;
 	struct completion entered, release;
@@ -283,12 +286,14 @@ static int fake_copy(struct fake *f, struct list_head *dst_list,
 	}
 	if (f->sleep_ms)
 		msleep(f->sleep_ms);
-	if (f->mode == FAKE_FAIL)
+	if (f->mode == FAKE_FAIL || call <= f->fail_first)
 		return -EIO;
 	if (f->mode == FAKE_POISON)
 		return -EHWPOISON;
 	if (f->mode == FAKE_BUSY)
 		return -EBUSY;
+	if (f->mode == FAKE_NOMEM)
+		return -ENOMEM;
 	dst = list_first_entry(dst_list, struct folio, lru);
 	list_for_each_entry(src, src_list, lru) {
 		if (f->mode == FAKE_FAIL_ODD && call % 2 && i++ >= cnt / 2)
@@ -296,6 +301,8 @@ static int fake_copy(struct fake *f, struct list_head *dst_list,
 		if (f->mode != FAKE_NOOP)
 			folio_copy(dst, src);
 		atomic_long_add(folio_nr_pages(src), &f->pages);
+		if (folio_nid(dst) < 2)
+			atomic_long_add(folio_nr_pages(src), &f->to_node[folio_nid(dst)]);
 		dst = list_next_entry(dst, lru);
 	}
 	f->end_ns = ktime_get_ns();
@@ -353,7 +360,7 @@ static struct fake *fake_setup(unsigned int i, const struct fake_caps *caps)
 }
 
 static struct mo_reason_policy saved_reasons[MR_TYPES];
-static unsigned int saved_max_failures;
+static unsigned int saved_max_failures, saved_backoff[2];
 
 /* Every test starts with no migrator, default policy, and ends the same. */
 static int fake_test_init(struct kunit *test)
@@ -364,6 +371,8 @@ static int fake_test_init(struct kunit *test)
 		fake_setup(i, NULL);
 	memcpy(saved_reasons, mo_reasons, sizeof(saved_reasons));
 	saved_max_failures = mo_max_failures;
+	saved_backoff[0] = mo_backoff_min_ms;
+	saved_backoff[1] = mo_backoff_max_ms;
 	return 0;
 }
 
@@ -379,8 +388,12 @@ static void fake_test_exit(struct kunit *test)
 		mo_set_reason_policy(i, MO_REASON_MIN_BATCH,
 				     saved_reasons[i].min_batch_pages);
 		mo_set_reason_policy(i, MO_REASON_SPLIT, saved_reasons[i].split);
+		mo_set_reason_policy(i, MO_REASON_LOCALITY,
+				     saved_reasons[i].locality);
 	}
 	mo_max_failures = saved_max_failures;
+	mo_backoff_min_ms = saved_backoff[0];
+	mo_backoff_max_ms = saved_backoff[1];
 	mo_set_enabled(true);
 }
 
@@ -835,12 +848,12 @@ static void fallback_health(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 2);
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
-	KUNIT_EXPECT_TRUE(test, READ_ONCE(e->failed));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OUT);
 	flush_work(&mo_rebuild_work);
 	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
 
 	fakes[0].mode = FAKE_COPY;
-	KUNIT_ASSERT_EQ(test, mo_reset_health(e), 0);
+	KUNIT_ASSERT_EQ(test, mo_set_health(e, MO_HEALTH_OK), 0);
 	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_SYSCALL));
 	b = test_batch_alloc(test, 2, 0);
 	copy_batch(MR_SYSCALL, b);
@@ -935,10 +948,25 @@ static void fallback_global_switch(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, migrate_offload_active());
 }
 
-/* A busy engine declines: the next candidate copies, health is untouched. */
+static const enum fake_mode decline_modes[] = { FAKE_BUSY, FAKE_NOMEM, FAKE_POISON };
+
+static void decline_mode_desc(const enum fake_mode *mode, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s",
+		 *mode == FAKE_BUSY ? "busy" : *mode == FAKE_NOMEM ? "nomem" : "poison");
+}
+
+KUNIT_ARRAY_PARAM(decline_mode, decline_modes, decline_mode_desc);
+
+/*
+ * A busy engine or no memory declines: the next candidate copies, health is
+ * untouched.  A bad source page is an error the CPU copies, but no sign of a
+ * failing migrator either.
+ */
 static void fallback_declined_not_a_failure(struct kunit *test)
 {
 	struct fake_caps hi = { .priority = 2 }, lo = { .priority = 1 };
+	enum fake_mode mode = *(const enum fake_mode *)test->param_value;
 	struct mo_entry *e;
 	int i;
 
@@ -946,17 +974,137 @@ static void fallback_declined_not_a_failure(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
 	e = fake_entry(test, &fakes[0]);
 	mo_max_failures = 1;
-	fakes[0].mode = FAKE_BUSY;
+	fakes[0].mode = mode;
 	for (i = 0; i < 3; i++) {
 		struct test_batch *b = test_batch_alloc(test, 4, 0);
 
 		copy_batch(MR_SYSCALL, b);
 		expect_batch_copied(test, b);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 12);
-	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_DECLINED), 3);
-	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_ERRORS), 0);
-	KUNIT_EXPECT_FALSE(test, READ_ONCE(e->failed));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages),
+			mode == FAKE_POISON ? 0 : 12);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_DECLINED),
+			mode == FAKE_POISON ? 0 : 3);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_ERRORS),
+			mode == FAKE_POISON ? 3 : 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OK);
+}
+
+/* Fail max_failures batches of 4 folios, once healthy. */
+static void health_take_out(struct kunit *test, struct mo_entry *e)
+{
+	while (READ_ONCE(e->health) == MO_HEALTH_OK)
+		copy_batch(MR_SYSCALL, test_batch_alloc(test, 4, 0));
+	flush_work(&mo_rebuild_work);
+}
+
+/* End the back-off now: the re-admission work runs at once. */
+static void health_readmit(struct kunit *test, struct mo_entry *e)
+{
+	KUNIT_ASSERT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OUT);
+	flush_delayed_work(&e->readmit_work);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(e->health), MO_HEALTH_PROBATION);
+}
+
+/*
+ * A migrator failing max_failures times is taken out, re-admitted on
+ * probation after the back-off with one folio, then used fully again; no
+ * sysfs write, no relapse.
+ */
+static void health_heals(struct kunit *test)
+{
+	struct test_batch *b;
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	mo_max_failures = 2;
+	mo_backoff_min_ms = 1000;
+	fakes[0].fail_first = 2;
+	health_take_out(test, e);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
+	KUNIT_EXPECT_EQ(test, e->backoff_ms, 1000);
+	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+
+	health_readmit(test, e);
+	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_SYSCALL));
+	b = test_batch_alloc(test, 4, 0);
+	copy_batch(MR_SYSCALL, b);
+	/* The probe: one folio; the rest is left to the per-folio copy. */
+	expect_pairs_copied(test, b, 1);
+	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OK);
+
+	b = test_batch_alloc(test, 4, 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 5);
+	KUNIT_EXPECT_EQ(test, e->relapses, 0);
+}
+
+/*
+ * A migrator failing its probation relapses: out again at once, for twice
+ * the back-off, up to the maximum; the other migrator copies meanwhile.
+ */
+static void health_relapse_doubles_backoff(struct kunit *test)
+{
+	struct fake_caps hi = { .priority = 2 }, lo = { .priority = 1 };
+	static const unsigned int backoff[] = { 100, 200, 400, 500, 500 };
+	struct test_batch *b;
+	struct mo_entry *e;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
+	e = fake_entry(test, &fakes[0]);
+	mo_max_failures = 3;
+	mo_backoff_min_ms = 100;
+	mo_backoff_max_ms = 500;
+	fakes[0].mode = FAKE_FAIL;
+	health_take_out(test, e);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 3);
+	for (i = 0; i < ARRAY_SIZE(backoff); i++) {
+		KUNIT_EXPECT_EQ(test, e->backoff_ms, backoff[i]);
+		KUNIT_EXPECT_EQ(test, e->relapses, i);
+		health_readmit(test, e);
+		b = test_batch_alloc(test, 4, 0);
+		copy_batch(MR_SYSCALL, b);
+		expect_batch_copied(test, b);
+		/* One failed folio on probation is enough to take it out. */
+		KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OUT);
+		flush_work(&mo_rebuild_work);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 3 + ARRAY_SIZE(backoff));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages),
+			4 * (3 + ARRAY_SIZE(backoff)));
+
+	/* Forced in by the administrator: the next taking-out starts afresh. */
+	fakes[0].mode = FAKE_COPY;
+	KUNIT_ASSERT_EQ(test, mo_set_health(e, MO_HEALTH_OK), 0);
+	fakes[0].mode = FAKE_FAIL;
+	health_take_out(test, e);
+	KUNIT_EXPECT_EQ(test, e->backoff_ms, 100);
+}
+
+/* While one batch probes a migrator, the others leave it alone. */
+static void health_one_probe_at_a_time(struct kunit *test)
+{
+	struct test_batch *b = test_batch_alloc(test, 4, 0);
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	KUNIT_ASSERT_EQ(test, mo_set_health(e, MO_HEALTH_PROBATION), 0);
+	atomic_set(&e->probing, 1);
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
+	atomic_set(&e->probing, 0);
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&e->probing), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OK);
 }
 
 static struct kunit_case fallback_cases[] = {
@@ -967,7 +1115,10 @@ static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE(fallback_health),
 	KUNIT_CASE(fallback_leaves_private),
 	KUNIT_CASE(fallback_poison_to_cpu),
-	KUNIT_CASE(fallback_declined_not_a_failure),
+	KUNIT_CASE_PARAM(fallback_declined_not_a_failure, decline_mode_gen_params),
+	KUNIT_CASE(health_heals),
+	KUNIT_CASE(health_relapse_doubles_backoff),
+	KUNIT_CASE(health_one_probe_at_a_time),
 	KUNIT_CASE(fallback_memory_failure_mc_safe_only),
 	KUNIT_CASE(fallback_global_switch),
 	{}
@@ -978,6 +1129,133 @@ static struct kunit_suite fallback_suite = {
 	.init = fake_test_init,
 	.exit = fake_test_exit,
 	.test_cases = fallback_cases,
+};
+
+/* Locality */
+
+/*
+ * A batch of 4 base pages: pairs 0 and 1 from node 0 to node 1, pairs 2
+ * and 3 from node 1 to node 0.
+ */
+static struct test_batch *test_batch_crossing(struct kunit *test)
+{
+	struct test_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct folio *src, *dst;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	INIT_LIST_HEAD(&b->src);
+	INIT_LIST_HEAD(&b->dst);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_batch_free, b));
+	for (b->nr = 0; b->nr < 4; b->nr++) {
+		src = __folio_alloc_node(gfp, 0, b->nr < 2 ? 0 : 1);
+		dst = __folio_alloc_node(gfp | __GFP_ZERO, 0, b->nr < 2 ? 1 : 0);
+		if (src)
+			list_add_tail(&src->lru, &b->src);
+		if (dst)
+			list_add_tail(&dst->lru, &b->dst);
+		KUNIT_ASSERT_NOT_NULL(test, src);
+		KUNIT_ASSERT_NOT_NULL(test, dst);
+		src->index = b->nr;
+		dst->index = b->nr;
+		fill_folio(src, b->nr);
+	}
+	return b;
+}
+
+/*
+ * fake0 is local to node 0, fake1 to node 1 (if registered), fake2 to all
+ * nodes (if registered, as a CPU copier); all priority 1 but fake0's.
+ * to[i][n]: the pages fake i must have copied to node n.
+ */
+struct locality_case {
+	const char *name;
+	enum mo_locality locality;
+	int prio0;
+	bool fake1, copier;
+	long to[3][2];
+};
+
+static const struct locality_case locality_cases[] = {
+	/* No policy: shared by weight, one folio each way each. */
+	{ "none", MO_LOCALITY_NONE, 1, true, false, { { 1, 1 }, { 1, 1 } } },
+	{ "dst", MO_LOCALITY_DST, 1, true, false, { { 2, 0 }, { 0, 2 } } },
+	{ "src", MO_LOCALITY_SRC, 1, true, false, { { 0, 2 }, { 2, 0 } } },
+	/* Priority first: locality only chooses among equals. */
+	{ "dst_priority", MO_LOCALITY_DST, 2, true, false, { { 2, 2 } } },
+	{ "src_priority", MO_LOCALITY_SRC, 2, true, false, { { 2, 2 } } },
+	/* No local migrator: a remote one copies rather than the CPU. */
+	{ "dst_alone", MO_LOCALITY_DST, 1, false, false, { { 2, 2 } } },
+	/* Local to all nodes: shares by weight with the local engine. */
+	{ "dst_copier", MO_LOCALITY_DST, 1, true, true,
+	  { { 2, 0 }, { 0, 1 }, { 0, 1 } } },
+	{ "src_copier", MO_LOCALITY_SRC, 1, true, true,
+	  { { 0, 1 }, { 2, 0 }, { 0, 1 } } },
+};
+
+static void locality_case_desc(const struct locality_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(locality, locality_cases, locality_case_desc);
+
+static void locality_grid(struct kunit *test)
+{
+	const struct locality_case *c = test->param_value;
+	struct fake_caps caps = { .priority = 1 };
+	struct test_batch *b;
+	unsigned int i, n;
+
+	/* scripts/kunit.sh boots QEMU with two nodes. */
+	KUNIT_ASSERT_TRUE_MSG(test, node_online(1), "needs NUMA nodes 0 and 1");
+	b = test_batch_crossing(test);
+	node_set(0, fake_setup(0, &caps)->m.nodes);
+	fakes[0].m.priority = c->prio0;
+	node_set(1, fake_setup(1, &caps)->m.nodes);
+	fake_setup(2, &caps);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	if (c->fake1)
+		KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[1].m), 0);
+	if (c->copier)
+		KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[2].m), 0);
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY,
+						   c->locality), 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	for (i = 0; i < 3; i++)
+		for (n = 0; n < 2; n++)
+			KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&fakes[i].to_node[n]),
+					    c->to[i][n], "fake%u to node %u", i, n);
+}
+
+/* nodes defaults to every node; a node that is not possible is refused. */
+static void locality_nodes_validated(struct kunit *test)
+{
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	KUNIT_EXPECT_TRUE(test, nodes_equal(e->nodes, node_possible_map));
+	if (nr_node_ids < MAX_NUMNODES) {
+		node_set(nr_node_ids, fakes[1].m.nodes);
+		KUNIT_EXPECT_EQ(test, migrate_offload_start(&fakes[1].m), -EINVAL);
+	}
+	KUNIT_EXPECT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY,
+						   MO_LOCALITY_SRC + 1), -EINVAL);
+}
+
+static struct kunit_case locality_test_cases[] = {
+	KUNIT_CASE_PARAM(locality_grid, locality_gen_params),
+	KUNIT_CASE(locality_nodes_validated),
+	{}
+};
+
+static struct kunit_suite locality_suite = {
+	.name = "migrate_offload_locality",
+	.init = fake_test_init,
+	.exit = fake_test_exit,
+	.test_cases = locality_test_cases,
 };
 
 /* Concurrency and unregistration */
@@ -1195,7 +1473,8 @@ static struct kunit_suite parse_suite = {
 };
 
 kunit_test_suites(&folios_mc_copy_suite, &registry_suite, &split_suite,
-		  &fallback_suite, &concurrency_suite, &parse_suite);
+		  &fallback_suite, &locality_suite, &concurrency_suite,
+		  &parse_suite);
 
 MODULE_DESCRIPTION("KUnit tests for page migration copy offload");
 MODULE_LICENSE("GPL");

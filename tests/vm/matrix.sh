@@ -197,7 +197,8 @@ demotion_health() {	# HOW
 	echo 0 > /sys/module/testdma/parameters/fail_every
 	echo 3 > $MO/max_failures
 	echo 1 > $MO/migrators/dcbm/healthy
-	[ $rc = 0 ] && expect_eq "dcbm healthy after failing" $h 0
+	# Re-admitted on probation after 1 s, it relapses at once: out again.
+	[ $rc = 0 ] && case $h in out|probation) ;; *) echo "dcbm $h after failing"; false ;; esac
 }
 
 # KSM merging fast, NUMA balancing scanning fast once on.

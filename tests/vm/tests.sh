@@ -42,12 +42,12 @@ fallback_migrate() {
 	[ $rc = 0 ] || return 1
 	expect_eq "calls before taken out" $(($(param mo_test calls) - c0)) \
 		$(cat $MO/max_failures) || return 1
-	expect_eq "healthy" $(cat $MO/migrators/mo_count/healthy) 0 || return 1
+	expect_eq "healthy" $(cat $MO/migrators/mo_count/healthy) out || return 1
 	fb=$(($(cat $MO/migrators/mo_count/stats/fallback_folios) - fb0))
 	[ $fb -gt 0 ] || { echo "no fallback folios counted"; return 1; }
 	expect_eq "pages copied by mo_count" $(($(param mo_test pages) - p0)) 0 || return 1
 	echo 1 > $MO/migrators/mo_count/healthy
-	expect_eq "healthy after reset" $(cat $MO/migrators/mo_count/healthy) 1
+	expect_eq "healthy after reset" $(cat $MO/migrators/mo_count/healthy) ok
 }
 
 stat() { cat $MO/migrators/$1/stats/$2; }
@@ -328,13 +328,66 @@ busy_declines() {
 	d=$(($(stat dcbm declined) - d0)) e=$(($(stat dcbm errors) - e0))
 	echo "dcbm declined $d sub-batches, failed $e"
 	[ $d -gt 0 ] && expect_eq "errors" $e 0 &&
-		expect_eq "healthy" $(cat $MO/migrators/dcbm/healthy) 1
+		expect_eq "healthy" $(cat $MO/migrators/dcbm/healthy) ok
 }
 t dcbm.busy.declined_not_failed busy_declines
 echo 0 > $DMA/delay_ms
 echo 3 > $MO/max_failures
 rmmod dcbm
 insmod /modules/dcbm.ko channels=4
+
+# Health that heals: testdma fails every descriptor, dcbm is taken out;
+# once the engine works again, dcbm comes back by itself after the back-off:
+# on probation for one THP, then ok, copying every byte, no sysfs write.
+dcbm_heals() {
+	echo 1 > $DMA/fail_every
+	migrate_check thp move_pages $MB || return 1
+	expect_eq "healthy while failing" $(cat $MO/migrators/dcbm/healthy) out || return 1
+	echo "taken out for $(cat $MO/migrators/dcbm/backoff_ms) ms," \
+		"$(cat $MO/migrators/dcbm/readmit_ms) ms left"
+	echo 0 > $DMA/fail_every
+	sleep 1
+	expect_eq "healthy after the back-off" $(cat $MO/migrators/dcbm/healthy) probation || return 1
+	migrator_migrate dcbm thp move_pages 2048 || return 1
+	expect_eq "healthy after probation" $(cat $MO/migrators/dcbm/healthy) ok
+}
+echo 1 > $MO/max_failures
+echo 200 > $MO/backoff_min_ms
+t dcbm.heals.readmitted_by_itself dcbm_heals
+t health.bad.backoff_min_above_max bad_write $MO/backoff_min_ms 300001
+t health.bad.state bad_write $MO/migrators/dcbm/healthy sick
+echo 1000 > $MO/backoff_min_ms
+echo 3 > $MO/max_failures
+
+# Tracepoints: the events of a migration add up to the statistics.
+TRACEFS=/sys/kernel/tracing
+trace_sum() {	# EVENT FIELD [FILTER]: the sum of FIELD over EVENT's lines
+	grep " $1: " $TRACEFS/trace | grep -- "$3" |
+		sed -n "s/.* $2=\([0-9]*\).*/\1/p" | awk '{ s += $1 } END { print s + 0 }'
+}
+trace_adds_up() {
+	R=$MO/reasons/syscall_or_cpuset/stats
+	b0=$(cat $R/batches) f0=$(cat $R/folios) c0=$(cat $R/cpu_folios)
+	d0=$(stat dcbm folios) m0=$(stat mtcopy folios)
+	echo > $TRACEFS/trace
+	echo 1 > $TRACEFS/events/migrate_offload/enable
+	migrate_check thp move_pages $MB; rc=$?
+	migrate_check pages move_pages $MB || rc=1
+	echo 0 > $TRACEFS/events/migrate_offload/enable
+	[ $rc = 0 ] || return 1
+	n=$(grep -c " migrate_offload_batch: reason=syscall_or_cpuset " $TRACEFS/trace)
+	echo "$n batch events, $(grep -c migrate_offload_sub: $TRACEFS/trace) sub-batch events"
+	expect_eq "batches" $n $(($(cat $R/batches) - b0)) &&
+	expect_eq "folios copied" $(trace_sum migrate_offload_batch copied syscall_or_cpuset) \
+		$(($(cat $R/folios) - f0)) &&
+	expect_eq "folios left" $(trace_sum migrate_offload_batch left syscall_or_cpuset) \
+		$(($(cat $R/cpu_folios) - c0)) &&
+	expect_eq "dcbm folios" $(trace_sum migrate_offload_sub folios "migrator=dcbm .* ret=0$") \
+		$(($(stat dcbm folios) - d0)) &&
+	expect_eq "mtcopy folios" $(trace_sum migrate_offload_sub folios "migrator=mtcopy .* ret=0$") \
+		$(($(stat mtcopy folios) - m0)) &&
+	[ $(($(stat dcbm folios) - d0)) -gt 0 ] && [ $(($(stat mtcopy folios) - m0)) -gt 0 ]
+}
 
 # dcbm second in a batch: mtcopy (priority 20) takes the 4 KiB folios on
 # the caller, dcbm's mTHPs go to the core's reclaim workqueue, and time
@@ -376,6 +429,7 @@ both_split() {
 	expect_eq "THPs copied" $((d + m)) $((MB / 2)) && [ $d -gt 0 ] && [ $m -gt 0 ]
 }
 t both.split.thp both_split
+t trace.adds_up_to_stats trace_adds_up
 # The in-kernel copy benchmark of make bench: each mode copies every byte
 # (arbitration copies none), and a batch too large is refused.
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
@@ -393,6 +447,38 @@ t both.rmmod_dcbm rmmod dcbm
 t both.rmmod_dcbm_under_load rmmod_under_load dcbm channels=4 thp dcbm
 t both.mtcopy_alone_after migrator_migrate mtcopy thp move_pages 2048
 t both.rmmod sh -c "rmmod mtcopy"
+
+# NUMA-local routing: testdma with one device per node, dcbm one migrator
+# per node.  With locality dst every THP goes to the engine of its
+# destination node, with src to that of its source, in both directions.
+rmmod testdma
+insmod /modules/testdma.ko channels=2 per_node=1
+insmod /modules/dcbm.ko channels=2
+locality_nodes() {
+	expect_eq "dcbm-node0 nodes" "$(cat $MO/migrators/dcbm-node0/nodes)" 0 &&
+		expect_eq "dcbm-node1 nodes" "$(cat $MO/migrators/dcbm-node1/nodes)" 1
+}
+locality_routes() {	# POLICY
+	echo $1 > $MO/reasons/syscall_or_cpuset/locality
+	for from in 0 1; do
+		to=$((1 - from)) near=$from
+		[ $1 = dst ] && near=$to
+		n0=$(stat dcbm-node$near folios) f0=$(stat dcbm-node$((1 - near)) folios)
+		REVERSE=$from migrate_check thp move_pages $MB || return 1
+		n=$(($(stat dcbm-node$near folios) - n0))
+		f=$(($(stat dcbm-node$((1 - near)) folios) - f0))
+		echo "$1: node $from -> $to: dcbm-node$near copied $n THPs, dcbm-node$((1 - near)) $f"
+		within "THPs copied by dcbm-node$near" $n about:$THPS &&
+			expect_eq "THPs copied by dcbm-node$((1 - near))" $f 0 || return 1
+	done
+}
+t locality.dcbm_one_per_node locality_nodes
+t locality.dst locality_routes dst
+t locality.src locality_routes src
+t locality.bad.policy bad_write $MO/reasons/syscall_or_cpuset/locality nearest
+echo none > $MO/reasons/syscall_or_cpuset/locality
+rmmod dcbm && rmmod testdma
+insmod /modules/testdma.ko channels=4
 
 # dcbm on the shared channels of dma_find_channel(), not private ones.
 insmod /modules/dcbm.ko shared=1

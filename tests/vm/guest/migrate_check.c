@@ -9,6 +9,7 @@
  * guest enabled under /sys/kernel/mm/transparent_hugepage/hugepages-*;
  * mixed: MADV_HUGEPAGE on every other 64 KiB, so that with 64 KiB mTHPs
  * every batch holds both 4 KiB folios and mTHPs)
+ * With REVERSE=1 it migrates from node 1 to node 0 instead.
  * Prints one line "size=... thp_pages=... seconds=... mbps=..." and exits
  * 0 when every check passed.
  *
@@ -151,7 +152,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned long i, n, words, bad = 0;
-	int thp, huge, mixed, use_mbind, *nodes, *status;
+	int thp, huge, mixed, use_mbind, from, to, *nodes, *status;
 	size_t size;
 	long thp_kb;
 	uint64_t *buf;
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
 	mixed = !strcmp(argv[1], "mixed");
 	use_mbind = !strcmp(argv[2], "mbind");
 	size = strtoul(argv[3], NULL, 0) << 20;
+	from = getenv("REVERSE") && atoi(getenv("REVERSE")) ? 1 : 0;
+	to = !from;
 	page_size = sysconf(_SC_PAGESIZE);
 	n = size / page_size;
 	words = size / sizeof(uint64_t);
@@ -184,8 +187,8 @@ int main(int argc, char **argv)
 		perror("madvise");
 		return 1;
 	}
-	if (sys_mbind(buf, size, MPOL_BIND, 1UL << 0, 0)) {
-		perror("mbind node 0");
+	if (sys_mbind(buf, size, MPOL_BIND, 1UL << from, 0)) {
+		perror("mbind source node");
 		return 1;
 	}
 	thp_kb = meminfo_kb("AnonHugePages:");
@@ -200,10 +203,10 @@ int main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < n; i++) {
 		pages[i] = (char *)buf + i * page_size;
-		nodes[i] = 1;
+		nodes[i] = to;
 	}
-	if (pages_off_node(pages, n, 0, status)) {
-		fprintf(stderr, "memory not on node 0 before migration\n");
+	if (pages_off_node(pages, n, from, status)) {
+		fprintf(stderr, "memory not on node %d before migration\n", from);
 		return 1;
 	}
 	if (thp && thp_kb * 1024 < (long)size / 2) {
@@ -213,9 +216,9 @@ int main(int argc, char **argv)
 
 	t0 = now();
 	if (use_mbind) {
-		if (sys_mbind(buf, size, MPOL_BIND, 1UL << 1,
+		if (sys_mbind(buf, size, MPOL_BIND, 1UL << to,
 			      MPOL_MF_MOVE | MPOL_MF_STRICT)) {
-			perror("mbind node 1");
+			perror("mbind destination node");
 			return 1;
 		}
 	} else {
@@ -229,13 +232,13 @@ int main(int argc, char **argv)
 	bad = check(buf, words, 0);
 	printf("size=%zu thp_kb=%ld seconds=%.3f mbps=%.0f off_node=%ld bad_words=%lu\n",
 	       size, thp_kb, t1 - t0, size / (t1 - t0) / 1e6,
-	       pages_off_node(pages, n, 1, status), bad);
+	       pages_off_node(pages, n, to, status), bad);
 	if (bad) {
 		fprintf(stderr, "%lu words corrupted\n", bad);
 		return 1;
 	}
-	if (pages_off_node(pages, n, 1, status)) {
-		fprintf(stderr, "pages left off node 1\n");
+	if (pages_off_node(pages, n, to, status)) {
+		fprintf(stderr, "pages left off node %d\n", to);
 		return 1;
 	}
 	return getenv("CANARY_MIB") && watch_late_writes(buf, words) ? 1 : 0;
