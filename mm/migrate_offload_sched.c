@@ -438,7 +438,7 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
 		dst2 = list_next_entry(dst, lru);
 		mask = route[folio_order(src)] & usable;
-		probe = mask & b->probe & ~pending;
+		probe = mo_local(b, mask & b->probe & ~pending, src, dst);
 		mask = mo_local(b, mask & ~b->probe, src, dst);
 		if (probe || mask) {
 			i = probe ? __ffs(probe) :
