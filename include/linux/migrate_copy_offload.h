@@ -55,6 +55,10 @@
  *	copy_mc_*() or the engine reports poison as an error).  Only such
  *	migrators serve %MR_MEMORY_FAILURE, whose pages are suspected bad: a
  *	migrator that is not may not name it in @reasons.
+ * @nodes: the NUMA nodes the migrator is local to (a DMA engine: its
+ *	device's node); empty: all nodes, as a CPU copier.  Where a reason's
+ *	locality policy asks for it, a folio goes to a migrator local to its
+ *	destination (or source) node before the others of equal priority.
  *
  * Where the copy runs: in the migrating task, which may be kswapd or
  * kcompactd or be in direct reclaim or compaction (PF_MEMALLOC), or on the

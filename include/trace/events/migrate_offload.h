@@ -15,109 +15,73 @@
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(migrate_offload_batch,
-
-	TP_PROTO(int reason, unsigned int folios, unsigned long pages,
-		 unsigned int copied, unsigned int subs, unsigned int left),
-
-	TP_ARGS(reason, folios, pages, copied, subs, left),
-
-	TP_STRUCT__entry(
-		__field(int, reason)
-		__field(unsigned int, folios)
-		__field(unsigned long, pages)
-		__field(unsigned int, copied)
-		__field(unsigned int, subs)
-		__field(unsigned int, left)
-	),
-
-	TP_fast_assign(
-		__entry->reason = reason;
-		__entry->folios = folios;
-		__entry->pages = pages;
-		__entry->copied = copied;
-		__entry->subs = subs;
-		__entry->left = left;
-	),
-
-	TP_printk("reason=%s folios=%u pages=%lu copied=%u subs=%u left=%u",
-		  migrate_reason_names[__entry->reason], __entry->folios,
-		  __entry->pages, __entry->copied, __entry->subs, __entry->left)
+	    TP_PROTO(int reason, unsigned int folios, unsigned long pages,
+		     unsigned int copied, unsigned int subs, unsigned int left),
+	    TP_ARGS(reason, folios, pages, copied, subs, left),
+	    TP_STRUCT__entry(__field(int, reason)
+			     __field(unsigned int, folios)
+			     __field(unsigned long, pages)
+			     __field(unsigned int, copied)
+			     __field(unsigned int, subs)
+			     __field(unsigned int, left)),
+	    TP_fast_assign(__entry->reason = reason;
+			   __entry->folios = folios;
+			   __entry->pages = pages;
+			   __entry->copied = copied;
+			   __entry->subs = subs;
+			   __entry->left = left;),
+	    TP_printk("reason=%s folios=%u pages=%lu copied=%u subs=%u left=%u",
+		      migrate_reason_names[__entry->reason], __entry->folios,
+		      __entry->pages, __entry->copied, __entry->subs, __entry->left)
 );
 
 TRACE_EVENT(migrate_offload_sub,
-
-	TP_PROTO(const char *migrator, unsigned int folios, unsigned long bytes,
-		 u64 ns, int ret),
-
-	TP_ARGS(migrator, folios, bytes, ns, ret),
-
-	TP_STRUCT__entry(
-		__string(migrator, migrator)
-		__field(unsigned int, folios)
-		__field(unsigned long, bytes)
-		__field(u64, ns)
-		__field(int, ret)
-	),
-
-	TP_fast_assign(
-		__assign_str(migrator);
-		__entry->folios = folios;
-		__entry->bytes = bytes;
-		__entry->ns = ns;
-		__entry->ret = ret;
-	),
-
-	TP_printk("migrator=%s folios=%u bytes=%lu ns=%llu ret=%d",
-		  __get_str(migrator), __entry->folios, __entry->bytes,
-		  __entry->ns, __entry->ret)
+	    TP_PROTO(const char *migrator, unsigned int folios, unsigned long bytes,
+		     u64 ns, int ret),
+	    TP_ARGS(migrator, folios, bytes, ns, ret),
+	    TP_STRUCT__entry(__string(migrator, migrator)
+			     __field(unsigned int, folios)
+			     __field(unsigned long, bytes)
+			     __field(u64, ns)
+			     __field(int, ret)),
+	    TP_fast_assign(__assign_str(migrator);
+			   __entry->folios = folios;
+			   __entry->bytes = bytes;
+			   __entry->ns = ns;
+			   __entry->ret = ret;),
+	    TP_printk("migrator=%s folios=%u bytes=%lu ns=%llu ret=%d",
+		      __get_str(migrator), __entry->folios, __entry->bytes,
+		      __entry->ns, __entry->ret)
 );
 
 TRACE_EVENT(migrate_offload_fallback,
-
-	TP_PROTO(const char *from, const char *to, unsigned int folios),
-
-	TP_ARGS(from, to, folios),
-
-	TP_STRUCT__entry(
-		__string(from, from)
-		__string(to, to)
-		__field(unsigned int, folios)
-	),
-
-	TP_fast_assign(
-		__assign_str(from);
-		__assign_str(to);
-		__entry->folios = folios;
-	),
-
-	TP_printk("from=%s to=%s folios=%u",
-		  __get_str(from), __get_str(to), __entry->folios)
+	    TP_PROTO(const char *from, const char *to, unsigned int folios),
+	    TP_ARGS(from, to, folios),
+	    TP_STRUCT__entry(__string(from, from)
+			     __string(to, to)
+			     __field(unsigned int, folios)),
+	    TP_fast_assign(__assign_str(from);
+			   __assign_str(to);
+			   __entry->folios = folios;),
+	    TP_printk("from=%s to=%s folios=%u",
+		      __get_str(from), __get_str(to), __entry->folios)
 );
 
 TRACE_EVENT(migrate_offload_health,
-
-	TP_PROTO(const char *migrator, const char *health,
-		 unsigned int backoff_ms, unsigned int relapses),
-
-	TP_ARGS(migrator, health, backoff_ms, relapses),
-
-	TP_STRUCT__entry(
-		__string(migrator, migrator)
-		__string(health, health)
-		__field(unsigned int, backoff_ms)
-		__field(unsigned int, relapses)
-	),
-
-	TP_fast_assign(
-		__assign_str(migrator);
-		__assign_str(health);
-		__entry->backoff_ms = backoff_ms;
-		__entry->relapses = relapses;
-	),
-
-	TP_printk("migrator=%s health=%s backoff_ms=%u relapses=%u",
-		  __get_str(migrator), __get_str(health), __entry->backoff_ms,
-		  __entry->relapses)
+	    TP_PROTO(const char *migrator, const char *health,
+		     unsigned int backoff_ms, unsigned int relapses),
+	    TP_ARGS(migrator, health, backoff_ms, relapses),
+	    TP_STRUCT__entry(__string(migrator, migrator)
+			     __string(health, health)
+			     __field(unsigned int, backoff_ms)
+			     __field(unsigned int, relapses)),
+	    TP_fast_assign(__assign_str(migrator);
+			   __assign_str(health);
+			   __entry->backoff_ms = backoff_ms;
+			   __entry->relapses = relapses;),
+	    TP_printk("migrator=%s health=%s backoff_ms=%u relapses=%u",
+		      __get_str(migrator), __get_str(health), __entry->backoff_ms,
+		      __entry->relapses)
 );
 
 #endif /* _TRACE_MIGRATE_OFFLOAD_H */
