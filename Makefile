@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all prepare vm kunit vmtest static test demo bench export-patches clean distclean
+.PHONY: all prepare vm kunit vmtest static series docs test demo bench export-patches clean distclean
 
 all: demo
 
@@ -22,6 +22,12 @@ vmtest: vm
 static: vm
 	@$(S)/static.sh
 
+series: prepare
+	@python3 $(S)/series.py $(CURDIR) $(CURDIR)/build/linux $(CURDIR)/build/series
+
+docs: prepare
+	@$(S)/docs.sh
+
 test:
 	@$(S)/test.sh
 
@@ -36,7 +42,8 @@ export-patches:
 
 # Keep the prepared tree and the ccache: the next build is incremental.
 clean:
-	rm -rf build/vm build/vm-off build/vm-kasan build/vm-bench build/vm-modules build/kunit build/initramfs build/bench
+	rm -rf build/vm build/vm-off build/vm-kasan build/vm-bench build/vm-modules build/kunit build/initramfs build/bench \
+		build/series build/docs
 
 distclean:
 	rm -rf build
