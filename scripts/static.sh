@@ -32,14 +32,8 @@ checkpatch() {
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG "$@"
 }
 
-# Trace headers keep the TRACE_EVENT() layout of every header in
-# include/trace/events/, which --strict flags (alignment, lines ending in
-# '('): they get the default checks.
 for f in $c_files; do
-	case $f in
-	include/trace/events/*) tap "checkpatch $f" checkpatch --no-strict -f "$f" ;;
-	*) tap "checkpatch $f" checkpatch -f "$f" ;;
-	esac
+	tap "checkpatch $f" checkpatch -f "$f"
 done
 # A patch is read from stdin: given by name, checkpatch takes it for a file.
 for p in $(grep -v '^#' patches/series); do

@@ -25,6 +25,8 @@ run() {	# run LAYER CMD...: a layer that cannot run at all is one failure
 "$TOP/scripts/prepare.sh" || { echo "not ok - prepare"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 run build bash -c "'$TOP/scripts/vm-build.sh' >&2 && echo 'ok - build: VM kernel and modules'"
 run static "$TOP/scripts/static.sh"
+run series "$TOP/scripts/series-check.sh"
+run docs "$TOP/scripts/docs.sh"
 run kunit "$TOP/scripts/kunit.sh"
 VM_QUIET=1 run vm "$TOP/scripts/vm-run.sh" tests
 VM_QUIET=1 VM_SMP=4 run vm-selftest "$TOP/scripts/vm-run.sh" selftest
