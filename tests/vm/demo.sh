@@ -1,64 +1,108 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of "make demo": every line for the user starts with "# demo:".
+# Guest side of "make demo": the real migrators, mtcopy (CPU threads) and
+# dcbm (dmaengine, here on testdma: QEMU emulates no memcpy DMA engine).
+# Every line for the user starts with "# demo:".
 . /tests/lib.sh
-MB=128
+MB=64
 MO=/sys/kernel/mm/migrate_offload
+DMA=/sys/module/testdma/parameters
 
 say() { echo "# demo: $*"; }
+show() { sed 's/^/# demo:   /'; }
 
-migrate() {	# migrate LABEL KIND HOW
-	out=$(migrate_check $2 $3 $MB) || { say "$1: FAILED: $out"; return 1; }
+migrate() {	# LABEL KIND HOW [REVERSE]
+	out=$(REVERSE=${4:-0} migrate_check $2 $3 $MB) || { say "$1: FAILED: $out"; return 1; }
 	mbps=$(echo "$out" | sed 's/.*mbps=\([0-9]*\).*/\1/')
-	say "$(printf '  %-24s %-5s %-10s %6s MB/s   every byte checked' "$1" $2 $3 $mbps)"
+	say "$(printf '  %-28s %-5s %-10s %6s MB/s   every byte checked' "$1" $2 $3 $mbps)"
 }
 
-all_four() {
-	for kind in pages thp; do
-		for how in move_pages mbind; do
-			migrate "$1" $kind $how || return 1
-		done
-	done
-}
+folios() { cat $MO/migrators/$1/stats/folios; }
 
-stats_table() {
-	say "$(printf '  %-10s %8s %8s %8s %9s %8s %8s' migrator batches folios MiB busy_ms MB/s errors)"
-	for d in $MO/migrators/*; do
-		s=$d/stats
-		say "$(printf '  %-10s %8s %8s %8s %9s %8s %8s' ${d##*/} $(cat $s/batches) \
-			$(cat $s/folios) $(($(cat $s/bytes) >> 20)) $(($(cat $s/busy_ns) / 1000000)) \
-			$(cat $s/throughput) $(cat $s/errors))"
-	done
-	say "  global: $(cat $MO/stats/folios) folios batch-copied, $(cat $MO/stats/cpu_folios) left to the per-folio copy, $(cat $MO/stats/fallback_folios) CPU fallback"
-}
-
-say "guest: $(nproc) CPUs, NUMA $(ls -d /sys/devices/system/node/node* | sed 's|.*/||' | tr '\n' ' ')- migrating $MB MiB from node 0 to node 1"
+say "guest: $(nproc) CPUs, NUMA $(ls -d /sys/devices/system/node/node* | sed 's|.*/||' | tr '\n' ' ')- migrating $MB MiB between node 0 and node 1"
 say ""
 say "1. No migrator: the CPU copies each folio."
-all_four "CPU"
+migrate "CPU" pages move_pages || exit 1
+migrate "CPU" thp move_pages || exit 1
 say ""
-insmod /modules/mo_test.ko set=pair
-say "2. Two test migrators registered: fake_a (priority 20, any folio), fake_b"
-say "   (priority 10, 4 KiB folios of move_pages/mbind).  The administrator"
-say "   routes THPs to fake_a:  echo 2M > $MO/migrators/fake_a/orders"
-echo 2M > $MO/migrators/fake_a/orders
-all_four "fake_a THP, fake_b 4K"
-stats_table
+
+say "2. The real migrators: mtcopy (2 threads, priority 10) and dcbm on a"
+say "   DMA engine per NUMA node (dcbm-node0, -node1, -node2; priority 20)."
+insmod /modules/mtcopy.ko threads=2
+insmod /modules/testdma.ko channels=2 per_node=1
+insmod /modules/dcbm.ko channels=2
+for m in $MO/migrators/*; do
+	say "$(printf '   %-11s priority %-3s orders %-12s nodes %s' ${m##*/} $(cat $m/priority) \
+		"$(cat $m/orders)" "$(cat $m/nodes)")"
+done
+say "   Both leave 4 KiB folios to the CPU (a DMA descriptor or a thread per"
+say "   4 KiB page costs more than it saves); THPs go to dcbm first."
+migrate "4 KiB: CPU" pages move_pages || exit 1
+migrate "THP: dcbm" thp move_pages || exit 1
 say ""
-say "3. Equal priority, weights 3:1, for move_pages (reason syscall_or_cpuset):"
-echo "0 9" > $MO/migrators/fake_a/orders
-echo 10 > $MO/migrators/fake_a/priority
-echo 3 > $MO/migrators/fake_a/weight
-a0=$(cat $MO/migrators/fake_a/stats/bytes) b0=$(cat $MO/migrators/fake_b/stats/bytes)
-migrate "split 3:1" pages move_pages
-a=$((($(cat $MO/migrators/fake_a/stats/bytes) - a0) >> 20))
-b=$((($(cat $MO/migrators/fake_b/stats/bytes) - b0) >> 20))
-say "   fake_a copied $a MiB, fake_b $b MiB"
+
+say "3. Routing by reason: dcbm only for mbind (reason mempolicy_mbind);"
+say "   move_pages THPs then go to mtcopy."
+for m in $MO/migrators/dcbm-node*; do echo mempolicy_mbind > $m/reasons; done
+m0=$(folios mtcopy)
+migrate "THP move_pages: mtcopy" thp move_pages || exit 1
+say "   mtcopy copied $(($(folios mtcopy) - m0)) THPs"
 say ""
-say "4. fake_a fails every batch: fake_b, then the CPU take over, nothing is lost."
-echo 2 > /sys/module/mo_test/parameters/fail
-migrate "fake_a failing" pages move_pages
-echo 0 > /sys/module/mo_test/parameters/fail
-say "   fake_a healthy=$(cat $MO/migrators/fake_a/healthy) after $(cat $MO/migrators/fake_a/stats/errors) errors (max_failures=$(cat $MO/max_failures)); fake_b took its folios"
-echo 1 > $MO/migrators/fake_a/healthy
-stats_table
+
+say "4. NUMA locality: with locality dst, each THP goes to the engine on its"
+say "   destination node:  echo dst > $MO/reasons/mempolicy_mbind/locality"
+echo dst > $MO/reasons/mempolicy_mbind/locality
+for rev in 0 1; do
+	a0=$(folios dcbm-node0) b0=$(folios dcbm-node1)
+	migrate "THP mbind $rev -> $((1 - rev))" thp mbind $rev || exit 1
+	say "   dcbm-node0 copied $(($(folios dcbm-node0) - a0)) THPs, dcbm-node1 $(($(folios dcbm-node1) - b0))"
+done
+say ""
+
+say "5. The DMA engines fail every copy: mtcopy and the CPU take over, nothing"
+say "   is lost; dcbm is taken out, and back by itself once the engines work"
+say "   again (after a back-off that doubles on each relapse, on probation for"
+say "   one folio)."
+echo 0 > $DMA/fail_every
+echo 1 > $MO/max_failures
+echo 1 > $DMA/fail_every
+migrate "THP mbind, engine failing" thp mbind || exit 1
+say "   dcbm-node1: $(cat $MO/migrators/dcbm-node1/stats/errors) failed sub-batch(es)," \
+	"healthy=$(cat $MO/migrators/dcbm-node1/healthy), back in $(cat $MO/migrators/dcbm-node1/readmit_ms) ms"
+echo 0 > $DMA/fail_every
+s=0
+while [ "$(cat $MO/migrators/dcbm-node1/healthy)" = out ] && [ $s -lt 20 ]; do
+	sleep 1; s=$((s + 1))
+done
+say "   engines repaired; $s s later healthy=$(cat $MO/migrators/dcbm-node1/healthy)" \
+	"(relapses: $(cat $MO/migrators/dcbm-node1/relapses))"
+b0=$(folios dcbm-node1)
+migrate "THP mbind, engine repaired" thp mbind || exit 1
+say "   dcbm-node1 copied $(($(folios dcbm-node1) - b0)) THPs, healthy=$(cat $MO/migrators/dcbm-node1/healthy)"
+echo 3 > $MO/max_failures
+say ""
+
+say "6. dcbm unloaded while memory moves: its batches in flight finish, the"
+say "   next ones go to mtcopy."
+echo 50 > $DMA/delay_ms
+(migrate "THP mbind, rmmod dcbm" thp mbind) & pid=$!
+sleep 1
+# rmmod does not wait (O_NONBLOCK) while a copy holds the module: retry.
+tries=1
+until rmmod dcbm 2>/dev/null || [ $tries = 100 ]; do tries=$((tries + 1)); sleep 0.1; done
+say "   rmmod dcbm after $tries tries: $(ls $MO/migrators | tr '\n' ' ')left"
+wait $pid || exit 1
+echo 0 > $DMA/delay_ms
+say ""
+
+say "7. migrate_offload_stat (tools/mm): totals since boot, then the rates of"
+say "   one second of migration:"
+migrate_offload_stat | show
+(sleep 0.2; migrate_check thp mbind $MB >/dev/null) &
+migrate_offload_stat 1 1 | show
+wait
+say "   JSON: migrate_offload_stat -j:"
+migrate_offload_stat -j | cut -c1-160 | show
+say ""
+say "make bench measures the copy with and without migrators: build/bench/"
+say "has the tables, copy_phase.csv and bench.png."
 echo "VMTEST ok demo"
