@@ -329,6 +329,13 @@ static int (*const fake_copy_fns[NR_FAKES])(struct list_head *,
 	fake0_copy, fake1_copy, fake2_copy,
 };
 
+/* The form that receives the migrator: one function for every fake. */
+static int fake_self_copy(struct migrator *m, struct list_head *d,
+			  struct list_head *s, unsigned int n)
+{
+	return fake_copy(container_of(m, struct fake, m), d, s, n);
+}
+
 static bool fake_demotion_only(int reason)
 {
 	return reason == MR_DEMOTION;
@@ -445,6 +452,8 @@ static void registry_rejects_invalid(struct kunit *test)
 		  .reasons = BIT(MR_TYPES) },
 		{ .name = "orders", .offload_copy = fake0_copy,
 		  .orders = BIT(MO_NR_ORDERS) },
+		{ .name = "twocopies", .offload_copy = fake0_copy,
+		  .copy = fake_self_copy },
 		{ .offload_copy = fake0_copy },
 	};
 	unsigned int i;
@@ -455,6 +464,19 @@ static void registry_rejects_invalid(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, migrate_offload_start(&bad[i]), -EINVAL,
 				    "bad migrator %u", i);
 	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
+}
+
+/* copy() is called with the migrator it belongs to. */
+static void registry_copy_gets_migrator(struct kunit *test)
+{
+	struct test_batch *b = test_batch_alloc(test, 2, 0);
+
+	fakes[1].m.offload_copy = NULL;
+	fakes[1].m.copy = fake_self_copy;
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[1].m), 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 2);
 }
 
 static void registry_stop_unregistered(struct kunit *test)
@@ -543,6 +565,7 @@ static struct kunit_case registry_cases[] = {
 	KUNIT_CASE(registry_many_at_once),
 	KUNIT_CASE(registry_rejects_duplicates),
 	KUNIT_CASE(registry_rejects_invalid),
+	KUNIT_CASE(registry_copy_gets_migrator),
 	KUNIT_CASE(registry_stop_unregistered),
 	KUNIT_CASE(registry_limit),
 	KUNIT_CASE(registry_seed_api),

@@ -43,6 +43,16 @@ cell() {
 	m0=$(mfolios) s0=$(date +%s)
 	out=$(migrate_kinds $kind $how $kib $file 2>&1)
 	rc=$?
+	# Memory hotplug: the data may land only in blocks that cannot go
+	# offline (Normal pages or firmware pages in them, as the history of
+	# the VM has it): fault it in afresh, up to 8 times.
+	tries=1
+	while [ $how = offline ] && [ $rc != 0 ] && [ $tries -lt 8 ] &&
+		echo "$out" | grep -q blocks_offlined=0; do
+		echo "no block holding the data could go offline: try $((tries += 1))"
+		out=$(migrate_kinds $kind $how $kib $file 2>&1)
+		rc=$?
+	done
 	echo "$out"
 	[ $rc = 0 ] || return 1
 	b=$(($(rstat $reason batches) - b0)) f=$(($(rstat $reason folios) - f0))
