@@ -75,9 +75,11 @@ while [ "$(cat $MO/migrators/dcbm-node1/healthy)" = out ] && [ $s -lt 20 ]; do
 done
 say "   engines repaired; $s s later healthy=$(cat $MO/migrators/dcbm-node1/healthy)" \
 	"(relapses: $(cat $MO/migrators/dcbm-node1/relapses))"
-b0=$(folios dcbm-node1)
+a0=$(folios dcbm-node0) b0=$(folios dcbm-node1) c0=$(folios dcbm-node2)
 migrate "THP mbind, engine repaired" thp mbind || exit 1
-say "   dcbm-node1 copied $(($(folios dcbm-node1) - b0)) THPs, healthy=$(cat $MO/migrators/dcbm-node1/healthy)"
+say "   dcbm-node1 copied $(($(folios dcbm-node1) - b0)) THPs, healthy=$(cat $MO/migrators/dcbm-node1/healthy);" \
+	"dcbm-node0 and -node2, on probation too, $(($(folios dcbm-node0) - a0)) and" \
+	"$(($(folios dcbm-node2) - c0)) (one probation folio each)"
 echo 3 > $MO/max_failures
 say ""
 
