@@ -498,52 +498,58 @@ static ssize_t reason_min_batch_pages_store(struct kobject *kobj,
 	return ret ?: count;
 }
 
-static ssize_t split_show(struct kobject *kobj, struct kobj_attribute *attr,
-			  char *buf)
+/* A policy of a reason chosen by name: split, locality. */
+struct mo_reason_choice {
+	struct kobj_attribute attr;
+	enum mo_reason_param which;
+	const char * const *names;
+	unsigned int nr;
+};
+
+static ssize_t reason_choice_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%s\n",
-			  mo_split_names[READ_ONCE(mo_reasons[kobj_to_reason(kobj)].split)]);
+	struct mo_reason_choice *c = container_of(attr, struct mo_reason_choice, attr);
+	const struct mo_reason_policy *p = &mo_reasons[kobj_to_reason(kobj)];
+	unsigned int val = c->which == MO_REASON_SPLIT ? READ_ONCE(p->split) :
+			   READ_ONCE(p->locality);
+
+	return sysfs_emit(buf, "%s\n", c->names[val]);
 }
 
-static ssize_t split_store(struct kobject *kobj, struct kobj_attribute *attr,
-			   const char *buf, size_t count)
+static ssize_t reason_choice_store(struct kobject *kobj,
+				   struct kobj_attribute *attr,
+				   const char *buf, size_t count)
 {
-	int split = sysfs_match_string(mo_split_names, buf);
+	struct mo_reason_choice *c = container_of(attr, struct mo_reason_choice, attr);
+	int val = __sysfs_match_string(c->names, c->nr, buf);
 
-	if (split < 0)
+	if (val < 0)
 		return -EINVAL;
-	return mo_set_reason_policy(kobj_to_reason(kobj), MO_REASON_SPLIT,
-				    split) ?: count;
-}
-
-static ssize_t locality_show(struct kobject *kobj, struct kobj_attribute *attr,
-			     char *buf)
-{
-	return sysfs_emit(buf, "%s\n",
-			  mo_locality_names[READ_ONCE(mo_reasons[kobj_to_reason(kobj)].locality)]);
-}
-
-static ssize_t locality_store(struct kobject *kobj, struct kobj_attribute *attr,
-			      const char *buf, size_t count)
-{
-	int locality = sysfs_match_string(mo_locality_names, buf);
-
-	if (locality < 0)
-		return -EINVAL;
-	return mo_set_reason_policy(kobj_to_reason(kobj), MO_REASON_LOCALITY,
-				    locality) ?: count;
+	return mo_set_reason_policy(kobj_to_reason(kobj), c->which, val) ?: count;
 }
 
 static struct kobj_attribute mo_reason_min_batch_attr =
 	__ATTR(min_batch_pages, 0644, reason_min_batch_pages_show,
 	       reason_min_batch_pages_store);
-static struct kobj_attribute mo_split_attr = __ATTR_RW(split);
-static struct kobj_attribute mo_locality_attr = __ATTR_RW(locality);
+static struct mo_reason_choice mo_split_attr = {
+	.attr = __ATTR(split, 0644, reason_choice_show, reason_choice_store),
+	.which = MO_REASON_SPLIT,
+	.names = mo_split_names,
+	.nr = ARRAY_SIZE(mo_split_names),
+};
+
+static struct mo_reason_choice mo_locality_attr = {
+	.attr = __ATTR(locality, 0644, reason_choice_show, reason_choice_store),
+	.which = MO_REASON_LOCALITY,
+	.names = mo_locality_names,
+	.nr = ARRAY_SIZE(mo_locality_names),
+};
 
 static struct attribute *mo_reason_attrs[] = {
 	&mo_reason_min_batch_attr.attr,
-	&mo_split_attr.attr,
-	&mo_locality_attr.attr,
+	&mo_split_attr.attr.attr,
+	&mo_locality_attr.attr.attr,
 	NULL,
 };
 

@@ -85,40 +85,60 @@ static void test_batch_free(void *data)
 	free_folio_list(&b->dst);
 }
 
-/*
- * A batch of @n[i] pairs of order-@orders[i] folios for each i, in that
- * order; sources hold a pattern per folio (the folio's index in the batch),
- * destinations are zeroed.  Folio i of the batch is identified by
- * ->index = i on both sides, so a reordered batch can still be checked.
- */
-static struct test_batch *test_batch_alloc_mixed(struct kunit *test,
-						 const unsigned int *orders,
-						 const unsigned int *n, int kinds)
+static struct test_batch *test_batch_new(struct kunit *test)
 {
 	struct test_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-	unsigned int i, k;
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	INIT_LIST_HEAD(&b->src);
 	INIT_LIST_HEAD(&b->dst);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_batch_free, b));
-	for (k = 0; k < kinds; k++) {
-		for (i = 0; i < n[k]; i++) {
-			struct folio *src = folio_alloc(GFP_KERNEL, orders[k]);
-			struct folio *dst = folio_alloc(GFP_KERNEL | __GFP_ZERO, orders[k]);
+	return b;
+}
 
-			if (src)
-				list_add_tail(&src->lru, &b->src);
-			if (dst)
-				list_add_tail(&dst->lru, &b->dst);
-			KUNIT_ASSERT_NOT_NULL(test, src);
-			KUNIT_ASSERT_NOT_NULL(test, dst);
-			src->index = b->nr;
-			dst->index = b->nr;
-			fill_folio(src, b->nr);
-			b->nr++;
-		}
-	}
+static struct folio *test_folio_alloc(gfp_t gfp, unsigned int order, int nid)
+{
+	if (nid == NUMA_NO_NODE)
+		return folio_alloc(gfp, order);
+	return __folio_alloc_node(gfp | __GFP_THISNODE, order, nid);
+}
+
+/*
+ * Add a pair of order-@order folios from node @from to node @to
+ * (NUMA_NO_NODE: any); the source holds a pattern per folio (the folio's
+ * index in the batch), the destination is zeroed.  Folio i of the batch is
+ * identified by ->index = i on both sides, so a reordered batch can still
+ * be checked.
+ */
+static void test_batch_add(struct kunit *test, struct test_batch *b,
+			   unsigned int order, int from, int to)
+{
+	struct folio *src = test_folio_alloc(GFP_KERNEL, order, from);
+	struct folio *dst = test_folio_alloc(GFP_KERNEL | __GFP_ZERO, order, to);
+
+	if (src)
+		list_add_tail(&src->lru, &b->src);
+	if (dst)
+		list_add_tail(&dst->lru, &b->dst);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	src->index = b->nr;
+	dst->index = b->nr;
+	fill_folio(src, b->nr);
+	b->nr++;
+}
+
+/* A batch of @n[i] pairs of order-@orders[i] folios for each i, in that order. */
+static struct test_batch *test_batch_alloc_mixed(struct kunit *test,
+						 const unsigned int *orders,
+						 const unsigned int *n, int kinds)
+{
+	struct test_batch *b = test_batch_new(test);
+	unsigned int i, k;
+
+	for (k = 0; k < kinds; k++)
+		for (i = 0; i < n[k]; i++)
+			test_batch_add(test, b, orders[k], NUMA_NO_NODE, NUMA_NO_NODE);
 	return b;
 }
 
@@ -1162,27 +1182,10 @@ static struct kunit_suite fallback_suite = {
  */
 static struct test_batch *test_batch_crossing(struct kunit *test)
 {
-	struct test_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
-	struct folio *src, *dst;
+	struct test_batch *b = test_batch_new(test);
 
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	INIT_LIST_HEAD(&b->src);
-	INIT_LIST_HEAD(&b->dst);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_batch_free, b));
-	for (b->nr = 0; b->nr < 4; b->nr++) {
-		src = __folio_alloc_node(gfp, 0, b->nr < 2 ? 0 : 1);
-		dst = __folio_alloc_node(gfp | __GFP_ZERO, 0, b->nr < 2 ? 1 : 0);
-		if (src)
-			list_add_tail(&src->lru, &b->src);
-		if (dst)
-			list_add_tail(&dst->lru, &b->dst);
-		KUNIT_ASSERT_NOT_NULL(test, src);
-		KUNIT_ASSERT_NOT_NULL(test, dst);
-		src->index = b->nr;
-		dst->index = b->nr;
-		fill_folio(src, b->nr);
-	}
+	while (b->nr < 4)
+		test_batch_add(test, b, 0, b->nr < 2 ? 0 : 1, b->nr < 2 ? 1 : 0);
 	return b;
 }
 
