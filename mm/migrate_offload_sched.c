@@ -540,6 +540,28 @@ static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
 	mo_pairs_splice(&cpu, left);
 }
 
+/*
+ * The batch state, too big for the stack of reclaim, is kept per CPU and
+ * reused: a batch allocates only when it finds its CPU's state in use (by
+ * a batch preempted on this CPU) or not allocated yet.
+ */
+static DEFINE_PER_CPU(struct mo_batch *, mo_batch_cache);
+
+static struct mo_batch *mo_batch_get(void)
+{
+	struct mo_batch *b = this_cpu_xchg(mo_batch_cache, NULL);
+
+	return b ?: kmalloc(struct_size(b, sub, MO_MAX_MIGRATORS),
+			    GFP_NOWAIT | __GFP_NOWARN);
+}
+
+/* Keep @b for the next batch on this CPU, unless it already has one. */
+static void mo_batch_put(struct mo_batch *b)
+{
+	if (this_cpu_cmpxchg(mo_batch_cache, NULL, b))
+		kfree(b);
+}
+
 static unsigned long folio_list_pages(struct list_head *list)
 {
 	unsigned long pages = 0;
@@ -593,13 +615,15 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 		goto out;
 
 	/* Without memory for the bookkeeping, the move phase copies. */
-	b = kzalloc(struct_size(b, sub, t->nr), GFP_NOWAIT | __GFP_NOWARN);
+	b = mo_batch_get();
 	if (!b)
 		goto out;
+	memset(b, 0, offsetof(struct mo_batch, sub));
 	b->t = t;
 	b->reason = reason;
 	for (i = 0; i < t->nr; i++) {
 		mo_pairs_init(&b->sub[i].pairs);
+		b->sub[i].ret = 0;
 		b->sub[i].e = t->slot[i].e;
 		b->assigned[i] = atomic_long_read(&t->slot[i].e->lead);
 	}
@@ -608,7 +632,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	mo_probes_end(b, b->probe);
 	mo_batch_save_leads(b);
 	subs = b->subs;
-	kfree(b);
+	mo_batch_put(b);
 out:
 	srcu_read_unlock(&migrate_offload_srcu, idx);
 	mo_count(reason, MO_STAT_FOLIOS, done.nr);
