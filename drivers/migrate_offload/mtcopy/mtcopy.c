@@ -15,9 +15,10 @@
  * parallel copy into a serial one plus overhead, so helpers go only to CPUs
  * that are idle and that no other mtcopy call has claimed: idle CPUs of the
  * destination node first (the copy writes local memory), then any idle
- * CPU.  There are never more helpers than such CPUs; with none, the caller
- * copies the whole sub-batch itself, as fast as the CPU copy without
- * offload.  Each page is copied machine-check safe; an error fails the
+ * CPU.  There are never more helpers than such CPUs.  With none, the
+ * sub-batch is declined (-EBUSY): the core passes it on to the next
+ * migrator, an engine that may still be idle, or copies it on the CPU,
+ * as fast as without offload.  Each page is copied machine-check safe; an error fails the
  * sub-batch, which the core then copies elsewhere.  Nothing is allocated
  * per call: migration runs inside reclaim.
  */
@@ -53,11 +54,9 @@ static unsigned int min_batch_pages = 512;
 module_param(min_batch_pages, uint, 0444);
 MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 512)");
 
-static unsigned long helpers, alone;
+static unsigned long helpers;
 module_param(helpers, ulong, 0444);
 MODULE_PARM_DESC(helpers, "Helpers that copied part of a sub-batch");
-module_param(alone, ulong, 0444);
-MODULE_PARM_DESC(alone, "Sub-batches the caller copied alone: no idle CPU to help");
 
 static struct workqueue_struct *mtcopy_wq;
 static struct cpumask mtcopy_claimed;	/* CPUs running a helper */
@@ -169,22 +168,23 @@ static int mtcopy_copy(struct list_head *dst_list, struct list_head *src_list,
 		.next = ATOMIC_LONG_INIT(0),
 		.poisoned = ATOMIC_INIT(0),
 	};
+	unsigned int want, n, i;
 	struct folio *src;
-	unsigned int n, i;
 
 	list_for_each_entry(src, src_list, lru)
 		job.pages += folio_nr_pages(src);
-	n = clamp(READ_ONCE(threads), 1U, MTCOPY_MAX_THREADS);
+	want = min_t(unsigned long, clamp(READ_ONCE(threads), 1U, MTCOPY_MAX_THREADS),
+		     job.pages) - 1;
 	n = mtcopy_claim_cpus(folio_nid(list_first_entry(dst_list, struct folio, lru)),
-			      min_t(unsigned long, n, job.pages) - 1, cpus);
+			      want, cpus);
+	if (want && !n)
+		return -EBUSY;
 	/*
 	 * Four chunks per thread at least, 256 KiB at most: whoever finishes
 	 * last, or is preempted while copying, holds the others up for one
 	 * small chunk only.
 	 */
 	job.chunk = min(DIV_ROUND_UP(job.pages, 4 * (n + 1)), MTCOPY_CHUNK_PAGES);
-	if (!n && READ_ONCE(threads) > 1)
-		alone++;
 
 	for (i = 0; i < n; i++) {
 		h[i].job = &job;
