@@ -199,24 +199,25 @@ if [ -d $THP_SYSFS/hugepages-64kB ]; then
 	mthp_64k off
 fi
 # Helpers go only to idle CPUs: from CPU 0 with CPU 1 idle a helper
-# copies; with CPU 1 kept busy the caller copies alone, as fast as without
-# offload, instead of queueing a helper behind the busy task.
+# copies; with CPU 1 kept busy mtcopy declines and the CPU copies, as fast
+# as without offload, instead of queueing a helper behind the busy task.
 mtcopy_helpers() {	# idle|busy
-	h0=$(param mtcopy helpers) a0=$(param mtcopy alone)
+	s=$MO/migrators/mtcopy/stats/declined
+	h0=$(param mtcopy helpers) d0=$(cat $s)
 	[ $1 = busy ] && { taskset 2 sh -c 'while :; do :; done' & spin=$!; }
 	taskset 1 migrate_check thp move_pages 16; rc=$?
 	[ $1 = busy ] && kill $spin
-	h=$(($(param mtcopy helpers) - h0)) a=$(($(param mtcopy alone) - a0))
-	echo "helpers that copied: $h, sub-batches copied alone: $a"
+	h=$(($(param mtcopy helpers) - h0)) d=$(($(cat $s) - d0))
+	echo "helpers that copied: $h, sub-batches declined: $d"
 	[ $rc = 0 ] || return 1
 	if [ $1 = idle ]; then
 		[ $h -gt 0 ]
 	else
-		expect_eq "helpers while CPU 1 is busy" $h 0 && [ $a -gt 0 ]
+		expect_eq "helpers while CPU 1 is busy" $h 0 && [ $d -gt 0 ]
 	fi
 }
 t mtcopy.helpers.idle_cpu mtcopy_helpers idle
-t mtcopy.helpers.busy_cpu_alone mtcopy_helpers busy
+t mtcopy.helpers.busy_cpu_declined mtcopy_helpers busy
 t mtcopy.one_thread sh -c "echo 1 > /sys/module/mtcopy/parameters/threads"
 t mtcopy.one_thread.thp mtcopy_migrate thp move_pages 2048
 t mtcopy.rmmod rmmod mtcopy
@@ -252,6 +253,19 @@ t dcbm.leaves_4k_to_cpu sh -c ". /tests/lib.sh; b0=\$(cat $MO/migrators/dcbm/sta
 for how in move_pages mbind; do
 	t dcbm.thp.$how migrator_migrate dcbm thp $how 2048
 done
+# move_pages(2) migrates one THP per batch: cut into segments (256 KiB at
+# least), it still keeps all 4 channels busy, 4 descriptors per THP.
+dcbm_segments() {	# SEGMENT_KIB DESCRIPTORS_PER_THP
+	echo $1 > /sys/module/dcbm/parameters/segment_kib
+	d0=$(cat $DMA/completed)
+	migrator_migrate dcbm thp move_pages 2048; rc=$?
+	d=$(($(cat $DMA/completed) - d0))
+	echo 256 > /sys/module/dcbm/parameters/segment_kib
+	echo "segment_kib=$1: $d descriptors for $THPS THPs"
+	[ $rc = 0 ] && expect_eq descriptors $d $((THPS * $2))
+}
+t dcbm.segments.thp_on_4_channels dcbm_segments 256 4
+t dcbm.segments.thp_whole dcbm_segments 2048 1
 echo 0 > $MO/max_failures
 echo 3 > $DMA/fail_every
 for how in move_pages mbind; do
@@ -279,13 +293,17 @@ t dcbm.not_mc_safe sh -c "! grep -q memory_failure $MO/migrators/dcbm/capable_re
 
 # Two processes migrating at once through dcbm while sub-batches time out;
 # then each watches a canary in fresh memory on both nodes, and its own
-# migrated memory, for 300 ms: no transfer may land after the copy.
+# migrated memory, for 300 ms: no transfer may land after the copy.  THPs
+# are not cut into segments here: each process's THP takes one channel,
+# so both have transfers in flight at once.
 two_migrating() {	# HOW (PIN: a command to run them under)
+	[ -e /sys/module/dcbm ] && echo 2048 > /sys/module/dcbm/parameters/segment_kib
 	export CANARY_MIB=8 LATE_MS=300
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
 	unset CANARY_MIB LATE_MS
 	wait $p1; r1=$?; wait $p2; r2=$?
+	[ -e /sys/module/dcbm ] && echo 256 > /sys/module/dcbm/parameters/segment_kib
 	cat /tmp/two.1 /tmp/two.2
 	[ $r1 = 0 ] && [ $r2 = 0 ]
 }

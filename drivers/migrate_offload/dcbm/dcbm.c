@@ -12,7 +12,10 @@
  * then routes each folio to the engine near it (reasons/<r>/locality),
  * and the administrator sees, weighs and the health tracking takes out
  * each engine on its own.  A sub-batch is dealt folio by folio over
- * the channels, one descriptor per folio.  Every mapping is checked, every
+ * the channels, one descriptor per folio; a folio larger than "segment_kib"
+ * is cut into as many pieces as there are channels to spare for it, so
+ * that a batch of one THP (move_pages(2) migrates THPs one per batch)
+ * still keeps every channel busy.  Every mapping is checked, every
  * descriptor has a completion callback (engines may complete out of
  * order), and on any error everything is unmapped and the sub-batch fails,
  * so that the core copies it elsewhere.
@@ -24,7 +27,8 @@
  *   cookie reads DMA_COMPLETE from dmaengine_tx_status() (ptdma reports a
  *   failed descriptor only there, with a NULL callback result).
  * - A sub-batch owns its private channels exclusively: it claims free ones,
- *   one per folio at most, so concurrent callers (kswapd, move_pages, NUMA faults) never share
+ *   one per folio or segment at most, so concurrent callers (kswapd,
+ *   move_pages, NUMA faults) never share
  *   a channel and an abort can only hit the aborting caller's own
  *   descriptors; hidma runs the callbacks of terminated descriptors as
  *   successes, which must never reach another caller.  With every channel
@@ -76,6 +80,10 @@ static unsigned int min_batch_pages = 512;
 module_param(min_batch_pages, uint, 0444);
 MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 512)");
 
+static unsigned int segment_kib = 256;
+module_param(segment_kib, uint, 0644);
+MODULE_PARM_DESC(segment_kib, "Smallest piece a large folio is cut into to use more channels, KiB (default 256)");
+
 /* The channels of one NUMA node (or of none) and their migrator. */
 struct dcbm_node {
 	struct migrator m;
@@ -113,16 +121,16 @@ static void dcbm_callback(void *arg, const struct dmaengine_result *res)
 }
 
 /*
- * Claim free private channels, at most one per folio: a sub-batch of one
- * THP leaves the others to concurrent callers.  False if none is free.
+ * Claim up to @want free private channels; the others are left to
+ * concurrent callers.  False if none is free.
  */
 static bool dcbm_claim(struct dcbm_node *g, unsigned long *mine,
-		       unsigned int folios)
+		       unsigned int want)
 {
 	unsigned int i, n = 0;
 
 	*mine = 0;
-	for (i = 0; i < g->nr_chans && n < folios; i++)
+	for (i = 0; i < g->nr_chans && n < want; i++)
 		if (!test_and_set_bit(i, &g->busy)) {
 			*mine |= BIT(i);
 			n++;
@@ -160,18 +168,18 @@ static bool dcbm_abortable(struct dma_chan *chan)
 	       chan->device->device_synchronize;
 }
 
-/* Map both folios and submit one descriptor copying them. */
+/* Map pages [@first, @first + @nr) of both folios and submit their copy. */
 static int dcbm_submit(struct dcbm_xfer *x, struct folio *dst, struct folio *src,
-		       struct dcbm_wait *w)
+		       unsigned long first, unsigned long nr, struct dcbm_wait *w)
 {
 	struct device *dev = x->chan->device->dev;
 	struct dma_async_tx_descriptor *tx;
 
-	x->len = folio_size(src);
-	x->src = dma_map_page(dev, folio_page(src, 0), 0, x->len, DMA_TO_DEVICE);
+	x->len = nr << PAGE_SHIFT;
+	x->src = dma_map_page(dev, folio_page(src, first), 0, x->len, DMA_TO_DEVICE);
 	if (dma_mapping_error(dev, x->src))
 		return -ENOMEM;
-	x->dst = dma_map_page(dev, folio_page(dst, 0), 0, x->len, DMA_FROM_DEVICE);
+	x->dst = dma_map_page(dev, folio_page(dst, first), 0, x->len, DMA_FROM_DEVICE);
 	if (dma_mapping_error(dev, x->dst))
 		goto unmap_src;
 	tx = dmaengine_prep_dma_memcpy(x->chan, x->dst, x->src, x->len,
@@ -234,38 +242,81 @@ static int dcbm_confirm(struct dcbm_xfer *x, unsigned int n)
 	return 0;
 }
 
+static unsigned long dcbm_segment_pages(void)
+{
+	return max(READ_ONCE(segment_kib) >> (PAGE_SHIFT - 10), 1U);
+}
+
+/*
+ * Channels a sub-batch of @cnt folios and @pages base pages can use: one
+ * per folio or per segment, whichever gives more.
+ */
+static unsigned int dcbm_want(struct dcbm_node *g, unsigned int cnt,
+			      unsigned long pages)
+{
+	return min_t(unsigned long, g->nr_chans,
+		     max_t(unsigned long, cnt, pages / dcbm_segment_pages()));
+}
+
+/*
+ * Map and submit folio @src's copy to @dst, cut into @k pieces dealt over
+ * the channels from the @n-th on; @n counts the pieces submitted.
+ */
+static int dcbm_submit_folio(struct dcbm_node *g, unsigned long mine,
+			     struct dcbm_xfer *x, unsigned int *n,
+			     struct folio *dst, struct folio *src,
+			     unsigned long k, struct dcbm_wait *w)
+{
+	unsigned long nr = folio_nr_pages(src), j;
+	int ret;
+
+	for (j = 0; j < k; j++, (*n)++) {
+		x[*n].chan = dcbm_chan(g, mine, *n);
+		if (!x[*n].chan)
+			return -ENODEV;
+		ret = dcbm_submit(&x[*n], dst, src, j * nr / k,
+				  (j + 1) * nr / k - j * nr / k, w);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int dcbm_copy(struct migrator *m, struct list_head *dst_list,
 		     struct list_head *src_list, unsigned int cnt)
 {
 	struct dcbm_node *g = container_of(m, struct dcbm_node, m);
 	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
-	unsigned long mine = 0;
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, chans = 1;
+	unsigned long mine = 0, pages = 0, k;
 	struct dcbm_wait w;
 	struct dcbm_xfer *x;
 	int ret = 0, wret = 0;
 
-	x = kcalloc(cnt, sizeof(*x), GFP_NOWAIT | __GFP_NOWARN);
-	if (!x)
+	list_for_each_entry(src, src_list, lru)
+		pages += folio_nr_pages(src);
+	if (!shared) {
+		if (!dcbm_claim(g, &mine, dcbm_want(g, cnt, pages)))
+			return -EBUSY;
+		chans = hweight_long(mine);
+	}
+	/* A folio is cut into pieces only if cnt < chans: cnt + chans at most. */
+	x = kcalloc(cnt + chans, sizeof(*x), GFP_NOWAIT | __GFP_NOWARN);
+	if (!x) {
+		dcbm_release(g, mine);
 		return -ENOMEM;
-	if (!shared && !dcbm_claim(g, &mine, cnt)) {
-		kfree(x);
-		return -EBUSY;
 	}
 	atomic_set(&w.pending, 1);	/* ours, dropped once all are issued */
 	atomic_set(&w.errors, 0);
 	init_completion(&w.done);
 
 	list_for_each_entry(src, src_list, lru) {
-		x[n].chan = dcbm_chan(g, mine, n);
-		if (!x[n].chan) {
-			ret = -ENODEV;
-			break;
-		}
-		ret = dcbm_submit(&x[n], dst, src, &w);
+		/* More than one piece only for folios of a segment or more. */
+		k = min_t(unsigned long, DIV_ROUND_UP(chans, cnt),
+			  folio_nr_pages(src) / dcbm_segment_pages());
+		ret = dcbm_submit_folio(g, mine, x, &n, dst, src, max(k, 1UL), &w);
 		if (ret)
 			break;
-		n++;
 		dst = list_next_entry(dst, lru);
 	}
 	for (i = 0; i < n; i++)
@@ -280,8 +331,7 @@ static int dcbm_copy(struct migrator *m, struct list_head *dst_list,
 		ret = dcbm_confirm(x, n);
 	for (i = 0; i < n; i++)
 		dcbm_unmap(&x[i]);
-	if (!shared)
-		dcbm_release(g, mine);
+	dcbm_release(g, mine);
 	kfree(x);
 	return ret;
 }
