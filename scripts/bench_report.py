@@ -48,11 +48,14 @@ def phase_table(phase, out):
 
 def main():
     raw, out = sys.argv[1], sys.argv[2]
-    runs, copy, phase, arb = {}, {}, {}, {}
+    runs, copy, phase, arb, rounds, events = {}, {}, {}, {}, {}, {}
     for line in open(raw):
         f = line.split()
         if f[0] == "BENCH":
             runs.setdefault((f[2], f[3]), []).append(int(f[4]))
+            rounds.setdefault((f[3], f[1]), {})[f[2]] = int(f[4])
+        elif f[0] == "BENCH_EVENTS":
+            events.setdefault((f[2], f[3]), []).append(" ".join(f[4:]))
         elif f[0] == "BENCH_COPY" and int(f[3]):
             copy[f[1]] = int(f[2]) / int(f[3]) * 1000  # bytes/ns -> MB/s
         elif f[0] == "BENCH_PHASE":
@@ -71,16 +74,28 @@ def main():
             if not v:
                 continue
             med = statistics.median(v)
-            rows.append([kind, c, len(v), min(v), med, max(v), med / base])
+            # Paired: each run against the CPU run of the same round.
+            paired = [r[c] / r["cpu"] for (k, _), r in rounds.items()
+                      if k == kind and c in r and r.get("cpu")]
+            rows.append([kind, c, len(v), min(v), med, max(v), med / base,
+                         statistics.median(paired) if paired else 0,
+                         min(paired) if paired else 0,
+                         len(events.get((c, kind), []))])
     with open(f"{out}/bench.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["kind", "config", "runs", "min_mbps", "median_mbps",
-                    "max_mbps", "ratio_to_cpu"])
+                    "max_mbps", "ratio_to_cpu", "paired_ratio",
+                    "least_paired_ratio", "runs_with_events"])
         w.writerows(rows)
     print(f"{'memory':7} {'config':8} {'runs':>4} {'min':>6} {'median':>7} "
-          f"{'max':>6} {'ratio':>6}   (move_pages node 0 -> 1, MB/s)")
+          f"{'max':>6} {'ratio':>6} {'paired':>6} {'least':>6} {'events':>6}"
+          "   (move_pages node 0 -> 1, MB/s)")
     for r in rows:
-        print(f"{r[0]:7} {r[1]:8} {r[2]:4} {r[3]:6} {r[4]:7.0f} {r[5]:6} {r[6]:6.2f}")
+        print(f"{r[0]:7} {r[1]:8} {r[2]:4} {r[3]:6} {r[4]:7.0f} {r[5]:6} "
+              f"{r[6]:6.2f} {r[7]:6.2f} {r[8]:6.2f} {r[9]:6}")
+    for (c, kind), ev in sorted(events.items()):
+        for e in ev:
+            print(f"events during {kind} {c}: {e}")
     for m, mbps in copy.items():
         print(f"copy throughput of {m} while busy: {mbps:.0f} MB/s")
     prows = phase_table(phase, out) if phase else []

@@ -30,13 +30,26 @@ use() {
 	esac
 }
 
+# Events of a migration that cost more than its copy: a THP split or
+# failed, direct compaction for a destination THP.
+EVENTS="thp_migration_split thp_migration_fail compact_stall pgmigrate_fail"
+events() { for e in $EVENTS; do grep "^$e " /proc/vmstat | cut -d' ' -f2; done; }
+
+# Each run starts from compacted memory, so that the destination THPs are
+# there to take (what is measured is the migration, not compaction); the
+# events above are printed for every run that had any.
 round=1
-while [ $round -le $ROUNDS ]; do
+while [ $round -le ${MIG_ROUNDS:-15} ]; do
 	for kind in thp pages; do
 		for config in cpu mtcopy1 mtcopy2 dcbm both; do
 			use $config
+			echo 1 > /proc/sys/vm/compact_memory
+			e0=$(events)
 			out=$(migrate_check $kind move_pages $MB) || { echo "BENCH_FAIL $config $kind"; continue; }
 			echo "BENCH $round $config $kind $(echo "$out" | sed 's/.*mbps=\([0-9]*\).*/\1/')"
+			set -- $e0; d=
+			for v in $(events); do d="$d $((v - $1))"; shift; done
+			case "$d" in *[1-9]*) echo "BENCH_EVENTS $round $config $kind $EVENTS =$d" ;; esac
 		done
 	done
 	round=$((round + 1))
