@@ -225,7 +225,7 @@ matrix_setup() {
 matrix_offloaded() {
 	insmod /modules/testdma.ko channels=4
 	insmod /modules/dcbm.ko channels=4 priority=10 orders=0xffffffff min_batch_pages=0
-	insmod /modules/mtcopy.ko threads=2 priority=10 orders=0xffffffff min_batch_pages=0
+	insmod /modules/mtcopy.ko threads=2 decline=0 priority=10 orders=0xffffffff min_batch_pages=0
 	t matrix.forced.loaded sh -c "test -d $MO/migrators/dcbm && test -d $MO/migrators/mtcopy"
 	matrix forced
 	t matrix.forced.demotion.dcbm_taken_out demotion_health demote

@@ -9,7 +9,7 @@ for n in 0 1; do
 done
 insmod /modules/testdma.ko channels=4
 insmod /modules/dcbm.ko channels=4 priority=10 orders=0xffffffff min_batch_pages=0
-insmod /modules/mtcopy.ko threads=2 priority=10 orders=0xffffffff min_batch_pages=0
+insmod /modules/mtcopy.ko threads=2 decline=0 priority=10 orders=0xffffffff min_batch_pages=0
 f0=$(($(cat $MO/migrators/dcbm/stats/folios) + $(cat $MO/migrators/mtcopy/stats/folios)))
 mm_migration > /tmp/selftest.log 2>&1
 sed 's/^/# selftest: /' /tmp/selftest.log

@@ -179,7 +179,7 @@ mtcopy_leaves() {	# KIND: left to the CPU by mtcopy's defaults
 	expect_eq "bytes copied by mtcopy" $(($(stat mtcopy bytes) - b0)) 0
 }
 
-insmod /modules/mtcopy.ko threads=2
+insmod /modules/mtcopy.ko threads=2 decline=0
 t mtcopy.registered test -d $MO/migrators/mtcopy
 t mtcopy.leaves_4k_to_cpu mtcopy_leaves pages
 t mtcopy.bad.order0_outside_cap bad_write $MO/migrators/mtcopy/orders 0
@@ -216,12 +216,15 @@ mtcopy_helpers() {	# idle|busy
 		expect_eq "helpers while CPU 1 is busy" $h 0 && [ $d -gt 0 ]
 	fi
 }
+# Every byte through mtcopy elsewhere: those tests load it with decline=0.
+echo 1 > /sys/module/mtcopy/parameters/decline
 t mtcopy.helpers.idle_cpu mtcopy_helpers idle
 t mtcopy.helpers.busy_cpu_declined mtcopy_helpers busy
+echo 0 > /sys/module/mtcopy/parameters/decline
 t mtcopy.one_thread sh -c "echo 1 > /sys/module/mtcopy/parameters/threads"
 t mtcopy.one_thread.thp mtcopy_migrate thp move_pages 2048
 t mtcopy.rmmod rmmod mtcopy
-t mtcopy.rmmod_under_load rmmod_under_load mtcopy threads=2 thp mtcopy
+t mtcopy.rmmod_under_load rmmod_under_load mtcopy "threads=2 decline=0" thp mtcopy
 
 # dcbm over the test-only memcpy DMA engine.
 DMA=/sys/module/testdma/parameters
@@ -457,7 +460,7 @@ if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
 fi
 
 # Both real migrators: dcbm (priority 20) over mtcopy (10), then equal.
-insmod /modules/mtcopy.ko threads=2
+insmod /modules/mtcopy.ko threads=2 decline=0
 t both.dcbm_priority migrator_migrate dcbm thp move_pages 2048
 t both.equal_priority sh -c "echo 10 > $MO/migrators/dcbm/priority"
 both_split() {

@@ -18,9 +18,11 @@
  * CPU.  There are never more helpers than such CPUs.  With none, the
  * sub-batch is declined (-EBUSY): the core passes it on to the next
  * migrator, an engine that may still be idle, or copies it on the CPU,
- * as fast as without offload.  Each page is copied machine-check safe; an error fails the
- * sub-batch, which the core then copies elsewhere.  Nothing is allocated
- * per call: migration runs inside reclaim.
+ * as fast as without offload; with "decline" off the caller copies it
+ * alone, so that every folio offered is copied by mtcopy.  Each page is
+ * copied machine-check safe; an error fails the sub-batch, which the core
+ * then copies elsewhere.  Nothing is allocated per call: migration runs
+ * inside reclaim.
  */
 #include <linux/cpumask.h>
 #include <linux/highmem.h>
@@ -53,6 +55,10 @@ MODULE_PARM_DESC(reasons, "Migration reasons served, BIT(MR_*) mask (default 0: 
 static unsigned int min_batch_pages = 512;
 module_param(min_batch_pages, uint, 0444);
 MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 512)");
+
+static bool decline = true;
+module_param(decline, bool, 0644);
+MODULE_PARM_DESC(decline, "Decline a sub-batch when no other CPU is idle (default Y; N: the caller copies it alone)");
 
 static unsigned long helpers;
 module_param(helpers, ulong, 0444);
@@ -177,7 +183,7 @@ static int mtcopy_copy(struct list_head *dst_list, struct list_head *src_list,
 		     job.pages) - 1;
 	n = mtcopy_claim_cpus(folio_nid(list_first_entry(dst_list, struct folio, lru)),
 			      want, cpus);
-	if (want && !n)
+	if (want && !n && READ_ONCE(decline))
 		return -EBUSY;
 	/*
 	 * Four chunks per thread at least, 256 KiB at most: whoever finishes
