@@ -28,10 +28,10 @@
  *   failed descriptor only there, with a NULL callback result).
  * - A sub-batch owns its private channels exclusively: it claims free ones,
  *   one per folio or segment at most, so concurrent callers (kswapd,
- *   move_pages, NUMA faults) never share
- *   a channel and an abort can only hit the aborting caller's own
- *   descriptors; hidma runs the callbacks of terminated descriptors as
- *   successes, which must never reach another caller.  With every channel
+ *   move_pages, NUMA faults) never share a channel and an abort can only
+ *   hit the aborting caller's own descriptors; hidma runs the callbacks
+ *   of terminated descriptors as successes, which must never reach
+ *   another caller.  With every channel
  *   claimed, a sub-batch is declined (-EBUSY) at once instead of queued:
  *   the core gives it to the next candidate or the CPU, which is never
  *   slower than waiting.  The cost: at most as many concurrent sub-batches
