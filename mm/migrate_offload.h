@@ -45,6 +45,7 @@ enum mo_stat {
 	MO_STAT_ERRORS,		/* failed sub-batches */
 	MO_STAT_DECLINED,	/* sub-batches declined: busy, no memory */
 	MO_STAT_FALLBACK,	/* folios of failed sub-batches */
+	MO_STAT_HELD,		/* folios whose destination a migrator held */
 	MO_STAT_BUSY_NS,	/* time spent in offload_copy() */
 	MO_STAT_CPU,		/* global, reason: left to the per-folio copy */
 	MO_NR_STATS
@@ -215,7 +216,8 @@ static inline bool migrate_offload_should_batch(int reason)
 
 unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 					struct list_head *src_list,
-					unsigned int nr, unsigned int skipped);
+					unsigned int nr, unsigned int skipped,
+					unsigned int *held);
 #else
 static inline bool migrate_offload_active(void)
 {
@@ -236,8 +238,10 @@ static inline unsigned int migrate_offload_copy_batch(int reason,
 						      struct list_head *dst_list,
 						      struct list_head *src_list,
 						      unsigned int nr,
-						      unsigned int skipped)
+						      unsigned int skipped,
+						      unsigned int *held)
 {
+	*held = 0;
 	return 0;
 }
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */

@@ -140,7 +140,7 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		     unsigned int rounds)
 {
 	u64 *ns, *first, bytes = (u64)nr << (order + PAGE_SHIFT);
-	unsigned int r, copied = nr;
+	unsigned int r, copied = nr, held;
 	unsigned long bad = 0;
 	LIST_HEAD(src);
 	LIST_HEAD(dst);
@@ -169,7 +169,7 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 			ns[r] = ktime_get_ns() - start;
 		} else {
 			copied = migrate_offload_copy_batch(MR_SYSCALL, &dst, &src,
-							    nr, 0);
+							    nr, 0, &held);
 			ns[r] = ktime_get_ns() - start;
 			first[r] = ns[r];
 		}

@@ -13,8 +13,11 @@
  * next candidates, then to the machine-check safe CPU copy (straight there
  * after -EHWPOISON).  The copied pairs are handed back first, followed by
  * those the move phase must copy per folio (no migrator serves them, or the
- * CPU could not copy them either): the copied state travels in the order
- * of the lists, never in the folios themselves.
+ * CPU could not copy them either), then those whose destinations a
+ * migrator still holds (-EINPROGRESS: a late transfer may write them, so
+ * no one else may copy into them and their migration must fail): the
+ * copied state travels in the order of the lists, never in the folios
+ * themselves.
  *
  * This runs inside reclaim and compaction: nothing here may enter direct
  * reclaim.  Without memory for the bookkeeping the batch is copied on the
@@ -228,7 +231,8 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 		mo_stat_add(e->stats, MO_STAT_DECLINED, 1);
 	} else if (s->ret) {
 		mo_stat_add(e->stats, MO_STAT_ERRORS, 1);
-		mo_stat_add(e->stats, MO_STAT_FALLBACK, s->pairs.nr);
+		mo_stat_add(e->stats, s->ret == -EINPROGRESS ? MO_STAT_HELD :
+				      MO_STAT_FALLBACK, s->pairs.nr);
 	} else {
 		mo_stat_add(e->stats, MO_STAT_FOLIOS, s->pairs.nr);
 		mo_stat_add(e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
@@ -509,10 +513,11 @@ static unsigned long mo_reroute(struct mo_batch *b, unsigned int i,
 
 /*
  * Run, re-route what failed, copy on the CPU what no candidate is left for,
- * and leave on @left what the move phase must copy per folio.
+ * leave on @left what the move phase must copy per folio and on @held the
+ * pairs whose destinations a migrator holds.
  */
 static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
-			 struct mo_pairs *done)
+			 struct mo_pairs *done, struct mo_pairs *held)
 {
 	unsigned long pending = mo_assign(b, left, true), failed;
 	struct mo_pairs cpu;
@@ -526,11 +531,14 @@ static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
 		failed = 0;
 		for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
 			if (b->sub[i].ret)
+				b->excluded |= BIT(i);
+			if (b->sub[i].ret == -EINPROGRESS)
+				mo_pairs_splice(&b->sub[i].pairs, held);
+			else if (b->sub[i].ret)
 				failed |= BIT(i);
 			else
 				mo_pairs_splice(&b->sub[i].pairs, done);
 		}
-		b->excluded |= failed;
 		pending = 0;
 		for_each_set_bit(i, &failed, MO_MAX_MIGRATORS)
 			pending |= mo_reroute(b, i, &cpu);
@@ -581,20 +589,25 @@ static unsigned long folio_list_pages(struct list_head *list)
  * @skipped: folios of the batch the caller left out (not batchable), for
  *	the statistics
  *
+ * @held: set to the number of pairs whose destinations a migrator holds
+ *
  * Splits the batch among the migrators of the policy table, runs the
  * sub-batches concurrently and copies on the CPU whatever they failed to
  * copy.  The lists come back with the same pairs, reordered: the copied
- * pairs first, then those the move phase must copy per folio.
+ * pairs first, then those the move phase must copy per folio, then @held
+ * pairs at the tail whose destinations must not be used: a migrator that
+ * could not stop its transfers holds them until its engine is done.
  *
  * Context: process context, may sleep; called by migrate_pages_batch().
  * Return: the number of copied pairs at the head of the lists.
  */
 unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 					struct list_head *src_list,
-					unsigned int nr, unsigned int skipped)
+					unsigned int nr, unsigned int skipped,
+					unsigned int *held)
 {
+	struct mo_pairs left, done, kept;
 	unsigned int i, subs = 0;
-	struct mo_pairs left, done;
 	const struct mo_table *t;
 	unsigned long pages;
 	struct mo_batch *b;
@@ -602,6 +615,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 
 	mo_pairs_init(&left);
 	mo_pairs_init(&done);
+	mo_pairs_init(&kept);
 	list_splice_init(src_list, &left.src);
 	list_splice_init(dst_list, &left.dst);
 	left.nr = nr;
@@ -628,7 +642,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 		b->assigned[i] = atomic_long_read(&t->slot[i].e->lead);
 	}
 	mo_batch_weights(b);
-	mo_batch_run(b, &left, &done);
+	mo_batch_run(b, &left, &done, &kept);
 	mo_probes_end(b, b->probe);
 	mo_batch_save_leads(b);
 	subs = b->subs;
@@ -638,10 +652,13 @@ out:
 	mo_count(reason, MO_STAT_FOLIOS, done.nr);
 	mo_count(reason, MO_STAT_BYTES, done.pages << PAGE_SHIFT);
 	mo_count(reason, MO_STAT_CPU, left.nr + skipped);
+	mo_count(reason, MO_STAT_HELD, kept.nr);
 	trace_migrate_offload_batch(reason, nr, pages, done.nr, subs,
 				    left.nr + skipped);
 	nr = done.nr;
+	*held = kept.nr;
 	mo_pairs_splice(&left, &done);
+	mo_pairs_splice(&kept, &done);
 	list_splice(&done.src, src_list);
 	list_splice(&done.dst, dst_list);
 	return nr;

@@ -400,6 +400,7 @@ MO_STAT_ATTR(bytes, MO_STAT_BYTES);
 MO_STAT_ATTR(errors, MO_STAT_ERRORS);
 MO_STAT_ATTR(declined, MO_STAT_DECLINED);
 MO_STAT_ATTR(fallback_folios, MO_STAT_FALLBACK);
+MO_STAT_ATTR(held_folios, MO_STAT_HELD);
 MO_STAT_ATTR(busy_ns, MO_STAT_BUSY_NS);
 MO_STAT_ATTR(cpu_folios, MO_STAT_CPU);
 
@@ -419,6 +420,7 @@ static struct attribute *mo_entry_stats_attrs[] = {
 	&mo_stat_errors.attr.attr,
 	&mo_stat_declined.attr.attr,
 	&mo_stat_fallback_folios.attr.attr,
+	&mo_stat_held_folios.attr.attr,
 	&mo_stat_busy_ns.attr.attr,
 	&mo_throughput_attr.attr,
 	NULL,
@@ -563,6 +565,7 @@ static struct attribute *mo_batch_stats_attrs[] = {
 	&mo_stat_folios.attr.attr,
 	&mo_stat_bytes.attr.attr,
 	&mo_stat_fallback_folios.attr.attr,
+	&mo_stat_held_folios.attr.attr,
 	&mo_stat_cpu_folios.attr.attr,
 	NULL,
 };

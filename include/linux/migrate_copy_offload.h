@@ -34,6 +34,10 @@
  *	folio was copied, or a negative errno: the core then copies the
  *	sub-batch elsewhere.  -EBUSY (engine busy) and -ENOMEM decline the
  *	sub-batch without counting as a failure for health tracking.
+ *	-EINPROGRESS: transfers the migrator could not stop may still write
+ *	the destinations; it holds a reference on each destination folio
+ *	until they are done.  The core then uses none of them: the migration
+ *	of those folios fails and their sources stay where they are.
  *	@m is the migrator itself: one driver may register several.
  * @offload_copy: as @copy without @m, the single-migrator API's form; set
  *	one of the two.

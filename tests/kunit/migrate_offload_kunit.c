@@ -25,6 +25,7 @@ struct test_batch {
 	struct list_head dst;
 	unsigned int nr;
 	unsigned int copied;	/* pairs copied by the last copy_batch() */
+	unsigned int held;	/* pairs at the tail whose dst a migrator holds */
 };
 
 static u8 test_pattern(unsigned int folio, unsigned long page, size_t off)
@@ -190,7 +191,8 @@ static void expect_batch_copied(struct kunit *test, struct test_batch *b)
 
 static void copy_batch(int reason, struct test_batch *b)
 {
-	b->copied = migrate_offload_copy_batch(reason, &b->dst, &b->src, b->nr, 0);
+	b->copied = migrate_offload_copy_batch(reason, &b->dst, &b->src, b->nr,
+					       0, &b->held);
 }
 
 static const unsigned int test_orders[] = { 0, 4, 9 };
@@ -274,6 +276,7 @@ enum fake_mode {
 	FAKE_POISON,		/* fail every call as if a source page were bad */
 	FAKE_BUSY,		/* decline every call: engine busy */
 	FAKE_NOMEM,		/* decline every call: no memory */
+	FAKE_HOLD,		/* time out, transfers running: hold the dsts */
 };
 
 struct fake {
@@ -314,6 +317,8 @@ static int fake_copy(struct fake *f, struct list_head *dst_list,
 		return -EBUSY;
 	if (f->mode == FAKE_NOMEM)
 		return -ENOMEM;
+	if (f->mode == FAKE_HOLD)
+		return -EINPROGRESS;
 	dst = list_first_entry(dst_list, struct folio, lru);
 	list_for_each_entry(src, src_list, lru) {
 		if (f->mode == FAKE_FAIL_ODD && call % 2 && i++ >= cnt / 2)
@@ -928,7 +933,8 @@ static void fallback_leaves_private(struct kunit *test)
 		fakes[0].mode = FAKE_FAIL;
 		fakes[1].mode = round ? FAKE_FAIL : FAKE_COPY;
 		b->copied = migrate_offload_copy_batch(MR_COMPACTION, &b->dst,
-						       &b->src, b->nr, 3);
+						       &b->src, b->nr, 3,
+						       &b->held);
 		expect_batch_copied(test, b);
 		list_for_each_entry(folio, &b->dst, lru)
 			KUNIT_EXPECT_PTR_EQ(test, folio->private, (void *)0x4UL);
@@ -952,6 +958,43 @@ static void fallback_poison_to_cpu(struct kunit *test)
 	expect_batch_copied(test, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[1].calls), 0);
+}
+
+/*
+ * A migrator that holds the destinations of a sub-batch (-EINPROGRESS: its
+ * transfers may still write them) gets them used by no one: not another
+ * migrator, not the CPU; the pairs come back last, counted as held, and
+ * the migrator is unwell.  The other sub-batch of the batch is copied.
+ */
+static void fallback_held_not_reused(struct kunit *test)
+{
+	struct fake_caps caps = { .priority = 20 }, lo = { .priority = 10 };
+	struct test_batch *b = test_batch_alloc(test, 8, 0);
+	long held = mo_stat_read(&mo_global_stats, MO_STAT_HELD);
+	struct folio *dst;
+	unsigned int i = 0;
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(2, &lo)->m), 0);
+	fakes[0].mode = FAKE_HOLD;
+	copy_batch(MR_SYSCALL, b);
+	KUNIT_EXPECT_EQ(test, b->copied, 4);
+	KUNIT_EXPECT_EQ(test, b->held, 4);
+	expect_pairs_copied(test, b, b->copied);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[2].calls), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 4);
+	/* The held destinations were written by no one. */
+	list_for_each_entry(dst, &b->dst, lru)
+		if (i++ >= b->copied)
+			KUNIT_EXPECT_EQ(test, folio_bad_pages(dst, dst->index),
+					folio_nr_pages(dst));
+	e = fake_entry(test, &fakes[0]);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_HELD), 4);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_FALLBACK), 0);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(&mo_global_stats, MO_STAT_HELD) - held, 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&e->consecutive_errors), 1);
 }
 
 /* Only machine-check safe migrators copy pages suspected bad. */
@@ -1158,6 +1201,7 @@ static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE(fallback_health),
 	KUNIT_CASE(fallback_leaves_private),
 	KUNIT_CASE(fallback_poison_to_cpu),
+	KUNIT_CASE(fallback_held_not_reused),
 	KUNIT_CASE_PARAM(fallback_declined_not_a_failure, decline_mode_gen_params),
 	KUNIT_CASE(health_heals),
 	KUNIT_CASE(health_relapse_doubles_backoff),
