@@ -241,10 +241,12 @@ migrator_migrate() {	# MIGRATOR KIND HOW FOLIO_KIB: every byte through it
 # every byte arrives, errors and fallbacks are counted.
 dcbm_faults() {	# HOW [timeout]
 	e0=$(stat dcbm errors) f0=$(cat $DMA/failed) c0=$(cat $MO/stats/fallback_folios)
+	h0=$(stat dcbm held_folios)
 	migrate_check thp $1 $MB || return 1
 	e=$(($(stat dcbm errors) - e0)) f=$(($(cat $DMA/failed) - f0))
 	c=$(($(cat $MO/stats/fallback_folios) - c0))
-	echo "testdma failed $f descriptors, dcbm failed $e sub-batches, CPU copied $c folios"
+	echo "testdma failed $f descriptors, dcbm failed $e sub-batches, CPU copied $c folios," \
+		"$(($(stat dcbm held_folios) - h0)) folios held"
 	[ $f -gt 0 ] || [ "$2" = timeout ] || { echo "no descriptor failed"; return 1; }
 	[ $e -gt 0 ] && expect_eq "CPU copied folios of failed sub-batches" $c $e
 }
@@ -275,71 +277,111 @@ for how in move_pages mbind; do
 	t dcbm.faults.thp.$how dcbm_faults $how
 done
 echo 0 > $DMA/fail_every
-echo 1 > $DMA/out_of_order
-echo 2 > $DMA/delay_ms
-t dcbm.out_of_order.thp migrator_migrate dcbm thp move_pages 2048
-echo 0 > $DMA/out_of_order
-echo 300 > $DMA/delay_ms
-echo 20 > /sys/module/dcbm/parameters/timeout_ms
-t dcbm.timeouts.thp dcbm_faults move_pages timeout
-echo 0 > $DMA/delay_ms
-echo 5000 > /sys/module/dcbm/parameters/timeout_ms
-
-# Behaviours of real engines (issue 8).  ptdma: a failure only in the
-# descriptor status, the callback result NULL; dcbm must not mark it copied.
-echo 1 > $DMA/status_error
-echo 3 > $DMA/fail_every
-t dcbm.status_error.thp dcbm_faults move_pages
-echo 0 > $DMA/fail_every
-echo 0 > $DMA/status_error
 t dcbm.not_mc_safe sh -c "! grep -q memory_failure $MO/migrators/dcbm/capable_reasons"
+t dcbm.bad.timeout_ms bad_write /sys/module/dcbm/parameters/timeout_ms 0
+t dcbm.bad.orders sh -c "rmmod dcbm && ! insmod /modules/dcbm.ko orders=0x80000000 && insmod /modules/dcbm.ko channels=4"
 
 # Two processes migrating at once through dcbm while sub-batches time out;
 # then each watches a canary in fresh memory on both nodes, and its own
-# migrated memory, for 300 ms: no transfer may land after the copy.  THPs
-# are not cut into segments here: each process's THP takes one channel,
-# so both have transfers in flight at once.
+# migrated memory, for 300 ms: no transfer may land after the copy.  A
+# sub-batch that times out keeps its destinations out of circulation and
+# those folios may stay where they were (UNMIGRATED_OK).  THPs are not cut
+# into segments here: each process's THP takes one channel, so both have
+# transfers in flight at once.
 two_migrating() {	# HOW (PIN: a command to run them under)
 	[ -e /sys/module/dcbm ] && echo 2048 > /sys/module/dcbm/parameters/segment_kib
-	export CANARY_MIB=8 LATE_MS=300
+	export CANARY_MIB=8 LATE_MS=300 UNMIGRATED_OK=1
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
-	unset CANARY_MIB LATE_MS
+	unset CANARY_MIB LATE_MS UNMIGRATED_OK
 	wait $p1; r1=$?; wait $p2; r2=$?
 	[ -e /sys/module/dcbm ] && echo 256 > /sys/module/dcbm/parameters/segment_kib
 	cat /tmp/two.1 /tmp/two.2
 	[ $r1 = 0 ] && [ $r2 = 0 ]
 }
-# hidma: terminated descriptors' callbacks run as successes.  One caller's
-# abort must never complete the other's transfers.
-echo 1 > $DMA/terminated_complete
-echo 100 > $DMA/delay_ms
-echo 10 > /sys/module/dcbm/parameters/timeout_ms
-t dcbm.hidma.two_timing_out two_migrating move_pages
-echo 0 > $DMA/terminated_complete
-echo 0 > $DMA/delay_ms
-echo 5000 > /sys/module/dcbm/parameters/timeout_ms
 
-# ioat, idxd: no device_terminate_all.  A timeout must not abandon a
-# transfer: dcbm waits for it, and says so at load.
-rmmod dcbm && rmmod testdma
-insmod /modules/testdma.ko channels=4 no_terminate=1
-insmod /modules/dcbm.ko channels=4
-t dcbm.no_terminate.logged sh -c "dmesg | grep -q 'cannot abort a transfer'"
-echo 100 > $DMA/delay_ms
-echo 10 > /sys/module/dcbm/parameters/timeout_ms
-t dcbm.no_terminate.two_timing_out two_migrating move_pages
-echo 0 > $DMA/delay_ms
-rmmod dcbm && rmmod testdma
-insmod /modules/testdma.ko channels=4 no_synchronize=1
-insmod /modules/dcbm.ko channels=4 timeout_ms=10
-echo 100 > $DMA/delay_ms
-t dcbm.no_synchronize.two_timing_out two_migrating mbind
-echo 0 > $DMA/delay_ms
-echo 5000 > /sys/module/dcbm/parameters/timeout_ms
-rmmod dcbm && rmmod testdma
-insmod /modules/testdma.ko channels=4
-insmod /modules/dcbm.ko channels=4
+# Each engine's contract as its driver keeps it (testdma model=..., the
+# table of Documentation/mm/migrate_copy_offload.rst), dcbm over it alone.
+engine() {	# MODEL [DCBM_ARGS...]: reload both over that model
+	m=$1; shift
+	rmmod dcbm 2>/dev/null; rmmod testdma 2>/dev/null
+	insmod /modules/testdma.ko model=$m channels=4 && insmod /modules/dcbm.ko channels=4 "$@"
+}
+# Every THP through dcbm, judged by the callbacks alone (idxd's tx_status
+# is DMA_OUT_OF_ORDER for every cookie).
+engine_copies() {
+	migrator_migrate dcbm thp move_pages 2048 && migrator_migrate dcbm thp mbind 2048
+}
+# One descriptor in five fails, reported as the driver reports it (ptdma
+# and zynqmp_dma: as a success): no failed copy counts, every byte arrives.
+engine_faults() {
+	echo 5 > $DMA/fail_every
+	dcbm_faults move_pages; rc=$?
+	echo 0 > $DMA/fail_every
+	return $rc
+}
+# Batches of 32 mTHPs of 64 KiB over 4 channels: one interrupt per channel
+# per sub-batch where completion is in order, one per descriptor where not.
+engine_interrupts() {	# IN_ORDER
+	mthp_64k on || return 1
+	b0=$(stat dcbm batches) d0=$(cat $DMA/completed) i0=$(cat $DMA/interrupts)
+	migrate_check mthp mbind 4; rc=$?
+	mthp_64k off
+	b=$(($(stat dcbm batches) - b0)) d=$(($(cat $DMA/completed) - d0))
+	i=$(($(cat $DMA/interrupts) - i0))
+	echo "$b sub-batches, $d descriptors, $i interrupts"
+	[ $rc = 0 ] && [ $b -gt 0 ] || return 1
+	if [ $1 = 1 ]; then expect_eq interrupts $i $((b * 4)); else expect_eq interrupts $i $d; fi
+}
+# The engine never completes: every migration returns within the timeout,
+# the destinations stay held (the folios stay where they were or are
+# copied afresh), other migrators load and unload meanwhile, and when the
+# engine finally completes, its writes land in held pages only: canaries
+# on both nodes and the process's new contents unchanged.
+engine_hung() {
+	rm -f /tmp/held /tmp/released
+	h0=$(cat $MO/migrators/dcbm/stats/held_folios)
+	echo 1 > $DMA/hang
+	HELD_FILE=/tmp/held RELEASE_FILE=/tmp/released CANARY_MIB=8 LATE_MS=300 \
+		migrate_check thp move_pages 16 > /tmp/hung.out 2>&1 & p=$!
+	s=0
+	while [ ! -e /tmp/held ] && [ $s -lt 600 ]; do sleep 0.1; s=$((s + 1)); done
+	held=$(param dcbm held) h=$(($(cat $MO/migrators/dcbm/stats/held_folios) - h0))
+	timeout 120 sh -c "insmod /modules/mtcopy.ko && rmmod mtcopy &&
+		insmod /modules/mo_test.ko set=seed && rmmod mo_test"; r=$?
+	echo 0 > $DMA/hang
+	touch /tmp/released
+	wait $p; rc=$?
+	cat /tmp/hung.out
+	s=0
+	while [ "$(param dcbm held)" != 0 ] && [ $s -lt 100 ]; do sleep 0.1; s=$((s + 1)); done
+	echo "late completion after $((s * 100)) ms at most: $held sub-batches held, $h folios;" \
+		"other migrators loaded and unloaded: $r; held after release: $(param dcbm held)"
+	[ -e /tmp/held ] && [ $rc = 0 ] && [ $r = 0 ] && [ $held -gt 0 ] && [ $h -gt 0 ] &&
+		expect_eq "held after the late completion" $(param dcbm held) 0
+}
+echo 0 > $MO/max_failures
+for m in ioat idxd ptdma hidma zynqmp; do
+	engine $m timeout_ms=2000
+	t dcbm.$m.copies engine_copies
+	t dcbm.$m.faults engine_faults
+	in_order=1
+	[ $m = idxd ] && in_order=0
+	if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
+		engine $m orders=0x10 min_batch_pages=0
+		t dcbm.$m.interrupts engine_interrupts $in_order
+	fi
+	engine $m timeout_ms=200
+	t dcbm.$m.hung_engine engine_hung
+	# Two callers, each timing out: the late transfers land in held pages.
+	echo 100 > $DMA/delay_ms
+	echo 10 > /sys/module/dcbm/parameters/timeout_ms
+	t dcbm.$m.two_timing_out two_migrating move_pages
+	echo 0 > $DMA/delay_ms
+done
+engine ptdma
+t dcbm.ptdma.verified sh -c "dmesg | grep -q 'ptdma.*every copy is compared'"
+engine testdma
 echo 3 > $MO/max_failures
 
 # A busy engine gets no queue: with one channel and two processes, a
@@ -433,8 +475,8 @@ trace_adds_up() {
 
 # dcbm second in a batch: mtcopy (priority 20) takes the 4 KiB folios on
 # the caller, dcbm's mTHPs go to the core's reclaim workqueue, and time
-# out there.  Its abort must not flush a non-reclaim workqueue (lockdep
-# and the workqueue code warn; "kernel log clean" fails).
+# out there.  Giving up there must not wait on a non-reclaim workqueue
+# (lockdep and the workqueue code warn; "kernel log clean" fails).
 if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
 	mthp_64k on
 	insmod /modules/mtcopy.ko threads=1 priority=20 orders=0x1 min_batch_pages=0
@@ -444,7 +486,7 @@ if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
 	echo 100 > $DMA/delay_ms
 	second_timing_out() {
 		e0=$(stat dcbm errors) m0=$(stat mtcopy folios)
-		migrate_check mixed mbind 4 || return 1
+		UNMIGRATED_OK=1 migrate_check mixed move_pages 4 || return 1
 		e=$(($(stat dcbm errors) - e0)) m=$(($(stat mtcopy folios) - m0))
 		echo "mtcopy copied $m folios, dcbm timed out on $e sub-batches"
 		[ $e -gt 0 ] && [ $m -gt 0 ]
@@ -520,7 +562,7 @@ t locality.src locality_routes src
 t locality.bad.policy bad_write $MO/reasons/syscall_or_cpuset/locality nearest
 echo none > $MO/reasons/syscall_or_cpuset/locality
 rmmod dcbm && rmmod testdma
-insmod /modules/testdma.ko channels=4
+insmod /modules/testdma.ko model=hidma channels=4
 
 # dcbm on the shared channels of dma_find_channel(), not private ones.
 insmod /modules/dcbm.ko shared=1
@@ -529,12 +571,11 @@ t dcbm.shared.thp migrator_migrate dcbm thp mbind 2048
 # A second dmaengine client on the same shared channel (client and
 # migrating tasks on CPU 0: dma_find_channel() hands out one per CPU),
 # while dcbm's
-# transfers outlive its timeout and terminated descriptors would complete
-# as successes (hidma): dcbm never aborts a shared channel, so every one of
-# the client's transfers completes and is copied.
+# transfers outlive its timeout on hidma, whose terminated descriptors
+# would complete as successes: dcbm never terminates a channel, so every
+# one of the client's transfers completes and is copied.
 echo 10 > /sys/module/dcbm/parameters/timeout_ms
 echo 100 > $DMA/delay_ms
-echo 1 > $DMA/terminated_complete
 insmod /modules/dma_client.ko cpu=0
 shared_with_client() {
 	PIN="taskset 1" two_migrating move_pages || return 1
@@ -544,7 +585,6 @@ shared_with_client() {
 }
 t dcbm.shared.second_client.two_timing_out shared_with_client
 rmmod dma_client
-echo 0 > $DMA/terminated_complete
 echo 0 > $DMA/delay_ms
 echo 5000 > /sys/module/dcbm/parameters/timeout_ms
 t dcbm.shared.rmmod sh -c "rmmod dcbm && rmmod testdma"

@@ -6,51 +6,54 @@
  * At load, dcbm requests up to "channels" private DMA_MEMCPY channels per
  * NUMA node by capability mask and registers one migrator per node its
  * channels' devices sit on, "dcbm-node<N>" (local to node N), or "dcbm"
- * for devices of no node; with no private channel to be had it registers
- * "dcbm" over the shared ones that dma_find_channel() hands out.  One
- * migrator per node rather than one choosing channels per folio: the core
- * then routes each folio to the engine near it (reasons/<r>/locality),
- * and the administrator sees, weighs and the health tracking takes out
- * each engine on its own.  A sub-batch is dealt folio by folio over
- * the channels, one descriptor per folio; a folio larger than "segment_kib"
- * is cut into as many pieces as there are channels to spare for it, so
- * that a batch of one THP (move_pages(2) migrates THPs one per batch)
- * still keeps every channel busy.  Every mapping is checked, every
- * descriptor has a completion callback (engines may complete out of
- * order), and on any error everything is unmapped and the sub-batch fails,
- * so that the core copies it elsewhere.
+ * for devices of no node; with "shared" it registers "dcbm" over the
+ * shared channel that dma_find_channel() hands out.  One migrator per node
+ * rather than one choosing channels per folio: the core then routes each
+ * folio to the engine near it (reasons/<r>/locality), and the administrator
+ * sees, weighs and the health tracking takes out each engine on its own.
+ * A sub-batch is dealt folio by folio over the channels it claims; a folio
+ * larger than "segment_kib" is cut into as many pieces as there are
+ * channels to spare for it, and every piece is bounded by what the device
+ * can map at once (dma_max_mapping_size(): swiotlb bounces 256 KiB at most).
  *
- * Real engines differ in what they report and what they can abort, and the
- * core marks a folio copied on our word, so:
+ * Real engines differ in what they report and what they can stop; the
+ * contract of each is read from its driver in
+ * Documentation/mm/migrate_copy_offload.rst, and dcbm relies only on what
+ * every one of them does:
  *
- * - A sub-batch succeeds only if every callback reported no error and every
- *   cookie reads DMA_COMPLETE from dmaengine_tx_status() (ptdma reports a
- *   failed descriptor only there, with a NULL callback result).
- * - A sub-batch owns its private channels exclusively: it claims free ones,
- *   one per folio or segment at most, so concurrent callers (kswapd,
- *   move_pages, NUMA faults) never share a channel and an abort can only
- *   hit the aborting caller's own descriptors; hidma runs the callbacks
- *   of terminated descriptors as successes, which must never reach
- *   another caller.  With every channel
- *   claimed, a sub-batch is declined (-EBUSY) at once instead of queued:
- *   the core gives it to the next candidate or the CPU, which is never
- *   slower than waiting.  The cost: at most as many concurrent sub-batches
- *   as channels.
- * - A timeout aborts only channels whose device can both terminate and
- *   synchronize (no DMA in flight and no callback running afterwards).
- *   Otherwise (ioat and idxd cannot terminate) and on shared channels,
- *   which other dmaengine clients use, dcbm never abandons a transfer: it
- *   waits for completion, so no DMA outlives the copy and the wait state on
- *   the stack outlives every callback.
+ * - A copy is judged by its completion callback's result, never by
+ *   dmaengine_tx_status(): idxd answers DMA_OUT_OF_ORDER for every cookie,
+ *   and with out-of-order completion an older cookie may read in progress
+ *   after a newer one completed.
+ * - Engines whose driver completes a failed descriptor with a NULL result
+ *   (ptdma, zynqmp_dma), and drivers dcbm does not know, have every copy
+ *   compared with its source on the CPU before it counts.
+ * - No transfer is ever abandoned while it may still write: none of the
+ *   engines stops work it has taken on terminate (ioat and idxd have no
+ *   terminate, hidma no synchronize, ptdma and zynqmp_dma only drop what
+ *   the hardware has not taken).  A sub-batch still running after
+ *   "timeout_ms" is left to finish on its own: dcbm takes a reference on
+ *   each destination folio and returns -EINPROGRESS, so the core fails the
+ *   migration of those folios (their sources stay in place) and the
+ *   destinations stay out of circulation until the engine's late
+ *   completion releases them with the channels.
+ * - A sub-batch owns the private channels it claims, so concurrent callers
+ *   never share one, and a channel still busy with a late transfer is
+ *   claimed by it; with every channel claimed a sub-batch is declined
+ *   (-EBUSY) at once.  A mapping, prep or submit failure declines too: a
+ *   transient condition, never held against the engine's health.
  * - The copy is not machine-check safe: dcbm never serves memory_failure.
  */
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
+#include <linux/highmem.h>
 #include <linux/migrate.h>
 #include <linux/migrate_copy_offload.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #define DCBM_MAX_CHANNELS	16
 #define DCBM_MAX_NODES		8	/* groups of channels, by device node */
@@ -64,17 +67,49 @@ static bool shared;
 module_param(shared, bool, 0444);
 MODULE_PARM_DESC(shared, "Use shared channels (dma_find_channel()) instead of private ones");
 
+static int dcbm_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int ret = kstrtouint(val, 0, &ms);
+
+	if (ret || !ms)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = ms;
+	return 0;
+}
+
+static const struct kernel_param_ops dcbm_timeout_ops = {
+	.set = dcbm_set_timeout,
+	.get = param_get_uint,
+};
+
 static unsigned int timeout_ms = 5000;
-module_param(timeout_ms, uint, 0644);
-MODULE_PARM_DESC(timeout_ms, "Time after which a sub-batch fails, aborted where the engine can abort (default 5000)");
+module_param_cb(timeout_ms, &dcbm_timeout_ops, &timeout_ms, 0644);
+MODULE_PARM_DESC(timeout_ms, "Time after which a sub-batch fails and its destinations are held until the engine is done (1 or more, default 5000)");
 
 static int priority = 20;
 module_param(priority, int, 0444);
 MODULE_PARM_DESC(priority, "Default priority (default 20: above mtcopy)");
 
+static int dcbm_set_orders(const char *val, const struct kernel_param *kp)
+{
+	unsigned long mask;
+	int ret = kstrtoul(val, 0, &mask);
+
+	if (ret || !(mask & GENMASK(NR_PAGE_ORDERS - 1, 0)))
+		return -EINVAL;
+	*(unsigned long *)kp->arg = mask;
+	return 0;
+}
+
+static const struct kernel_param_ops dcbm_orders_ops = {
+	.set = dcbm_set_orders,
+	.get = param_get_ulong,
+};
+
 static unsigned long orders = ~1UL;
-module_param(orders, ulong, 0444);
-MODULE_PARM_DESC(orders, "Folio orders served, BIT(order) mask (default all but order 0)");
+module_param_cb(orders, &dcbm_orders_ops, &orders, 0444);
+MODULE_PARM_DESC(orders, "Folio orders served, BIT(order) mask with a valid order (default all but order 0)");
 
 static unsigned int min_batch_pages = 512;
 module_param(min_batch_pages, uint, 0444);
@@ -84,6 +119,58 @@ static unsigned int segment_kib = 256;
 module_param(segment_kib, uint, 0644);
 MODULE_PARM_DESC(segment_kib, "Smallest piece a large folio is cut into to use more channels, KiB (default 256)");
 
+static atomic_t held = ATOMIC_INIT(0);
+module_param_named(held, held.counter, int, 0444);
+MODULE_PARM_DESC(held, "Sub-batches timed out whose destinations are held until the engine completes them");
+
+/*
+ * What dcbm relies on of an engine, by the name of its driver: does a
+ * failed descriptor's callback say so?  Each entry cites where the driver
+ * completes a descriptor; see Documentation/mm/migrate_copy_offload.rst.
+ */
+static const struct dcbm_engine {
+	const char *driver;
+	bool reports_errors;
+} dcbm_engines[] = {
+	{ "ioatdma", true },		/* ioat_eh(), ioat_abort_descs() */
+	{ "idxd", true },		/* idxd_dma_complete_txd() */
+	{ "hidma", true },		/* hidma_process_completed() */
+	{ "ptdma", false },		/* pt_handle_active_desc(): NULL */
+	{ "xilinx-zynqmp-dma", false },	/* zynqmp_dma_reset(): NULL */
+	{ "testdma", true },		/* testdma_complete() */
+};
+
+/* Must the copies of @chan be compared with their sources? */
+static bool dcbm_must_verify(struct dma_chan *chan)
+{
+	const char *driver = dev_driver_string(chan->device->dev);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dcbm_engines); i++)
+		if (!strcmp(driver, dcbm_engines[i].driver))
+			return !dcbm_engines[i].reports_errors;
+	return true;
+}
+
+/* May only the last descriptor of a channel interrupt? */
+static bool dcbm_in_order(struct dma_chan *chan)
+{
+	return !dma_has_cap(DMA_COMPLETION_NO_ORDER, chan->device->cap_mask);
+}
+
+/*
+ * The largest piece @chan's device can map at once, in base pages.  Not
+ * dma_get_max_seg_size(): that bounds the segments of a scatterlist (64
+ * KiB for every PCI device unless its driver raises it, and none of the
+ * memcpy engines does); a memcpy prep applies the engine's own limit.
+ */
+static unsigned long dcbm_max_piece(struct dma_chan *chan)
+{
+	size_t max = dma_max_mapping_size(dmaengine_get_dma_device(chan));
+
+	return max_t(unsigned long, max >> PAGE_SHIFT, 1);
+}
+
 /* The channels of one NUMA node (or of none) and their migrator. */
 struct dcbm_node {
 	struct migrator m;
@@ -91,6 +178,8 @@ struct dcbm_node {
 	struct dma_chan *chans[DCBM_MAX_CHANNELS];
 	unsigned int nr_chans;
 	unsigned long busy;		/* private channels claimed */
+	unsigned long verify;		/* channels whose copies are compared */
+	unsigned long max_piece;	/* base pages, over all channels */
 	bool registered;
 };
 
@@ -99,25 +188,72 @@ static unsigned int dcbm_nr_nodes;
 
 struct dcbm_xfer {
 	struct dma_chan *chan;
+	struct folio *dst_folio;	/* referenced while held */
+	struct page *dst_page, *src_page;
 	dma_addr_t src, dst;
 	size_t len;
-	dma_cookie_t cookie;
+	bool verify;
 };
 
-struct dcbm_wait {
-	atomic_t pending;
-	atomic_t errors;
+/*
+ * One sub-batch's transfers.  The caller frees it, or, once it gave up
+ * waiting (held), the last callback's work item does.
+ */
+struct dcbm_req {
+	struct dcbm_node *g;
+	unsigned long mine;		/* private channels claimed */
+	spinlock_t lock;		/* pending, errors, held */
+	unsigned int pending;		/* callbacks to come, +1 while issuing */
+	unsigned int errors;
+	bool held;
 	struct completion done;
+	struct work_struct late;
+	struct list_head node;		/* on dcbm_held_list while held */
+	unsigned int total;		/* pieces planned */
+	unsigned int n;			/* pieces submitted */
+	struct dcbm_xfer x[];
 };
+
+static struct workqueue_struct *dcbm_wq;
+static LIST_HEAD(dcbm_held_list);
+static DEFINE_SPINLOCK(dcbm_held_lock);
+static DECLARE_WAIT_QUEUE_HEAD(dcbm_held_wait);
+
+/* Count @d more callbacks to come; earlier ones may be running. */
+static void dcbm_req_add(struct dcbm_req *r, int d)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&r->lock, flags);
+	r->pending += d;
+	spin_unlock_irqrestore(&r->lock, flags);
+}
+
+/* Drop one pending count; true if it was the last. */
+static bool dcbm_req_put(struct dcbm_req *r, bool error, bool *held_now)
+{
+	unsigned long flags;
+	bool last;
+
+	spin_lock_irqsave(&r->lock, flags);
+	r->errors += error;
+	last = !--r->pending;
+	*held_now = r->held;
+	spin_unlock_irqrestore(&r->lock, flags);
+	return last;
+}
 
 static void dcbm_callback(void *arg, const struct dmaengine_result *res)
 {
-	struct dcbm_wait *w = arg;
+	struct dcbm_req *r = arg;
+	bool held_now;
 
-	if (res && res->result != DMA_TRANS_NOERROR)
-		atomic_inc(&w->errors);
-	if (atomic_dec_and_test(&w->pending))
-		complete(&w->done);
+	if (!dcbm_req_put(r, res && res->result != DMA_TRANS_NOERROR, &held_now))
+		return;
+	if (held_now)
+		queue_work(dcbm_wq, &r->late);
+	else
+		complete(&r->done);
 }
 
 /*
@@ -146,102 +282,6 @@ static void dcbm_release(struct dcbm_node *g, unsigned long mine)
 		clear_bit(i, &g->busy);
 }
 
-/* The @n-th channel of the claimed set @mine, or a shared one. */
-static struct dma_chan *dcbm_chan(struct dcbm_node *g, unsigned long mine,
-				  unsigned int n)
-{
-	unsigned int i;
-
-	if (shared)
-		return dma_find_channel(DMA_MEMCPY);
-	n %= hweight_long(mine);
-	for_each_set_bit(i, &mine, g->nr_chans)
-		if (!n--)
-			break;
-	return g->chans[i];
-}
-
-/* Can a transfer on @chan be abandoned with nothing left running? */
-static bool dcbm_abortable(struct dma_chan *chan)
-{
-	return !shared && chan->device->device_terminate_all &&
-	       chan->device->device_synchronize;
-}
-
-/* Map pages [@first, @first + @nr) of both folios and submit their copy. */
-static int dcbm_submit(struct dcbm_xfer *x, struct folio *dst, struct folio *src,
-		       unsigned long first, unsigned long nr, struct dcbm_wait *w)
-{
-	struct device *dev = x->chan->device->dev;
-	struct dma_async_tx_descriptor *tx;
-
-	x->len = nr << PAGE_SHIFT;
-	x->src = dma_map_page(dev, folio_page(src, first), 0, x->len, DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, x->src))
-		return -ENOMEM;
-	x->dst = dma_map_page(dev, folio_page(dst, first), 0, x->len, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, x->dst))
-		goto unmap_src;
-	tx = dmaengine_prep_dma_memcpy(x->chan, x->dst, x->src, x->len,
-				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
-	if (!tx)
-		goto unmap_dst;
-	tx->callback_result = dcbm_callback;
-	tx->callback_param = w;
-	atomic_inc(&w->pending);
-	x->cookie = dmaengine_submit(tx);
-	if (dma_submit_error(x->cookie)) {
-		atomic_dec(&w->pending);
-		goto unmap_dst;
-	}
-	return 0;
-unmap_dst:
-	dma_unmap_page(dev, x->dst, x->len, DMA_FROM_DEVICE);
-unmap_src:
-	dma_unmap_page(dev, x->src, x->len, DMA_TO_DEVICE);
-	return -EIO;
-}
-
-static void dcbm_unmap(struct dcbm_xfer *x)
-{
-	struct device *dev = x->chan->device->dev;
-
-	dma_unmap_page(dev, x->dst, x->len, DMA_FROM_DEVICE);
-	dma_unmap_page(dev, x->src, x->len, DMA_TO_DEVICE);
-}
-
-/* Wait for all; on a timeout abort what can be, else keep waiting. */
-static int dcbm_wait(struct dcbm_wait *w, struct dcbm_xfer *x, unsigned int n)
-{
-	unsigned long timeout = msecs_to_jiffies(READ_ONCE(timeout_ms));
-	unsigned int i;
-
-	if (wait_for_completion_timeout(&w->done, timeout))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!dcbm_abortable(x[i].chan))
-			break;
-	if (i < n) {
-		wait_for_completion(&w->done);
-		return -ETIMEDOUT;
-	}
-	/* Our channels only: after this no DMA and no callback of ours runs. */
-	for (i = 0; i < n; i++)
-		dmaengine_terminate_sync(x[i].chan);
-	return -ETIMEDOUT;
-}
-
-/* Every descriptor reported complete by its engine, whatever the callback said. */
-static int dcbm_confirm(struct dcbm_xfer *x, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (dmaengine_tx_status(x[i].chan, x[i].cookie, NULL) != DMA_COMPLETE)
-			return -EIO;
-	return 0;
-}
-
 static unsigned long dcbm_segment_pages(void)
 {
 	return max(READ_ONCE(segment_kib) >> (PAGE_SHIFT - 10), 1U);
@@ -259,81 +299,273 @@ static unsigned int dcbm_want(struct dcbm_node *g, unsigned int cnt,
 }
 
 /*
- * Map and submit folio @src's copy to @dst, cut into @k pieces dealt over
- * the channels from the @n-th on; @n counts the pieces submitted.
+ * Pieces of a folio of @nr pages: more than one only for folios of a
+ * segment or more and fewer folios than channels, and as many as the
+ * device needs to map them.
  */
-static int dcbm_submit_folio(struct dcbm_node *g, unsigned long mine,
-			     struct dcbm_xfer *x, unsigned int *n,
-			     struct folio *dst, struct folio *src,
-			     unsigned long k, struct dcbm_wait *w)
+static unsigned long dcbm_pieces(unsigned long nr, unsigned int chans,
+				 unsigned int cnt, unsigned long max_piece)
 {
-	unsigned long nr = folio_nr_pages(src), j;
+	unsigned long k = min_t(unsigned long, DIV_ROUND_UP(chans, cnt),
+				nr / dcbm_segment_pages());
+
+	return max3(k, 1UL, DIV_ROUND_UP(nr, max_piece));
+}
+
+/* The @n-th channel of the claimed set, or the shared one. */
+static unsigned int dcbm_chan_index(struct dcbm_req *r, unsigned int n)
+{
+	unsigned int i;
+
+	n %= hweight_long(r->mine);
+	for_each_set_bit(i, &r->mine, r->g->nr_chans)
+		if (!n--)
+			break;
+	return i;
+}
+
+static void dcbm_unmap(struct dcbm_xfer *x)
+{
+	struct device *dev = dmaengine_get_dma_device(x->chan);
+
+	dma_unmap_page(dev, x->dst, x->len, DMA_FROM_DEVICE);
+	dma_unmap_page(dev, x->src, x->len, DMA_TO_DEVICE);
+}
+
+/*
+ * Map @x and submit its copy; interrupt only where the engine may
+ * complete out of order or this is the channel's last descriptor.  Any
+ * failure declines: nothing of it reached the engine.
+ */
+static int dcbm_submit(struct dcbm_req *r, struct dcbm_xfer *x, bool last)
+{
+	struct device *dev = dmaengine_get_dma_device(x->chan);
+	unsigned long flags = DMA_CTRL_ACK;
+	struct dma_async_tx_descriptor *tx;
+	dma_cookie_t cookie;
+
+	x->src = dma_map_page(dev, x->src_page, 0, x->len, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, x->src))
+		return -ENOMEM;
+	x->dst = dma_map_page(dev, x->dst_page, 0, x->len, DMA_FROM_DEVICE);
+	if (dma_mapping_error(dev, x->dst)) {
+		dma_unmap_page(dev, x->src, x->len, DMA_TO_DEVICE);
+		return -ENOMEM;
+	}
+	if (last || !dcbm_in_order(x->chan))
+		flags |= DMA_PREP_INTERRUPT;
+	tx = dmaengine_prep_dma_memcpy(x->chan, x->dst, x->src, x->len, flags);
+	if (!tx)
+		goto busy;
+	tx->callback_result = dcbm_callback;
+	tx->callback_param = r;
+	dcbm_req_add(r, 1);
+	cookie = dmaengine_submit(tx);
+	if (!dma_submit_error(cookie))
+		return 0;
+	dcbm_req_add(r, -1);
+busy:
+	dcbm_unmap(x);
+	return -EBUSY;
+}
+
+/* Describe and submit the pieces of every folio, dealt over the channels. */
+static int dcbm_submit_all(struct dcbm_req *r, struct list_head *dst_list,
+			   struct list_head *src_list, unsigned int cnt,
+			   unsigned int chans, struct dma_chan *chan)
+{
+	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
+	unsigned long nr, k, j, first, max_piece = chan ?
+		dcbm_max_piece(chan) : r->g->max_piece;
+	unsigned int n = 0, i;
 	int ret;
 
-	for (j = 0; j < k; j++, (*n)++) {
-		x[*n].chan = dcbm_chan(g, mine, *n);
-		if (!x[*n].chan)
-			return -ENODEV;
-		ret = dcbm_submit(&x[*n], dst, src, j * nr / k,
-				  (j + 1) * nr / k - j * nr / k, w);
-		if (ret)
-			return ret;
+	list_for_each_entry(src, src_list, lru) {
+		nr = folio_nr_pages(src);
+		k = dcbm_pieces(nr, chans, cnt, max_piece);
+		for (j = 0; j < k; j++, n++) {
+			struct dcbm_xfer *x = &r->x[n];
+
+			i = chan ? 0 : dcbm_chan_index(r, n);
+			x->chan = chan ?: r->g->chans[i];
+			x->verify = chan ? dcbm_must_verify(chan) :
+					   test_bit(i, &r->g->verify);
+			first = j * nr / k;
+			x->len = ((j + 1) * nr / k - first) << PAGE_SHIFT;
+			x->dst_folio = dst;
+			x->dst_page = folio_page(dst, first);
+			x->src_page = folio_page(src, first);
+			ret = dcbm_submit(r, x, n + chans >= r->total);
+			if (ret)
+				return ret;
+			r->n = n + 1;
+		}
+		dst = list_next_entry(dst, lru);
 	}
 	return 0;
+}
+
+/* Every piece reads back as its source: the word of a silent engine. */
+static bool dcbm_verified(struct dcbm_xfer *x)
+{
+	unsigned long i, nr = x->len >> PAGE_SHIFT;
+	bool same = true;
+
+	for (i = 0; i < nr && same; i++) {
+		void *d = kmap_local_page(nth_page(x->dst_page, i));
+		void *s = kmap_local_page(nth_page(x->src_page, i));
+
+		same = !memcmp(d, s, PAGE_SIZE);
+		kunmap_local(s);
+		kunmap_local(d);
+	}
+	return same;
+}
+
+static void dcbm_req_free(struct dcbm_req *r)
+{
+	if (!shared)
+		dcbm_release(r->g, r->mine);
+	kfree(r);
+}
+
+/* The late completion of a held sub-batch: give everything back. */
+static void dcbm_late_workfn(struct work_struct *work)
+{
+	struct dcbm_req *r = container_of(work, struct dcbm_req, late);
+	unsigned int i;
+
+	spin_lock(&dcbm_held_lock);
+	list_del(&r->node);
+	spin_unlock(&dcbm_held_lock);
+	for (i = 0; i < r->n; i++) {
+		dcbm_unmap(&r->x[i]);
+		folio_put(r->x[i].dst_folio);
+	}
+	dcbm_req_free(r);
+	if (atomic_dec_and_test(&held))
+		wake_up(&dcbm_held_wait);
+}
+
+/*
+ * Wait for every callback.  On a timeout the transfers may still write
+ * their destinations: hold those folios until the last callback, which
+ * then frees the request; -EINPROGRESS tells the core not to use them.
+ */
+static int dcbm_wait(struct dcbm_req *r)
+{
+	unsigned long timeout = msecs_to_jiffies(READ_ONCE(timeout_ms));
+	unsigned long flags;
+	unsigned int i;
+	bool now_held;
+
+	if (wait_for_completion_timeout(&r->done, timeout))
+		return 0;
+	spin_lock_irqsave(&r->lock, flags);
+	now_held = r->pending;
+	if (now_held) {
+		for (i = 0; i < r->n; i++)
+			folio_get(r->x[i].dst_folio);
+		r->held = true;
+		atomic_inc(&held);
+		spin_lock(&dcbm_held_lock);
+		list_add_tail(&r->node, &dcbm_held_list);
+		spin_unlock(&dcbm_held_lock);
+	}
+	spin_unlock_irqrestore(&r->lock, flags);
+	if (now_held)
+		return -EINPROGRESS;
+	/* The last callback is on its way to complete(). */
+	wait_for_completion(&r->done);
+	return 0;
+}
+
+/* Unmap, then judge: an error reported, or a silent engine's copy wrong. */
+static int dcbm_finish(struct dcbm_req *r, int ret)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		dcbm_unmap(&r->x[i]);
+	if (!ret && r->errors)
+		ret = -EIO;
+	for (i = 0; i < r->n && !ret; i++)
+		if (r->x[i].verify && !dcbm_verified(&r->x[i]))
+			ret = -EIO;
+	dcbm_req_free(r);
+	return ret;
+}
+
+static struct dcbm_req *dcbm_req_alloc(struct dcbm_node *g,
+				       struct list_head *src_list,
+				       unsigned int cnt, unsigned int chans,
+				       unsigned long max_piece)
+{
+	unsigned long pieces = 0;
+	struct dcbm_req *r;
+	struct folio *src;
+
+	list_for_each_entry(src, src_list, lru)
+		pieces += dcbm_pieces(folio_nr_pages(src), chans, cnt, max_piece);
+	r = kzalloc(struct_size(r, x, pieces), GFP_NOWAIT | __GFP_NOWARN);
+	if (!r)
+		return NULL;
+	r->g = g;
+	r->total = pieces;
+	spin_lock_init(&r->lock);
+	r->pending = 1;		/* ours, dropped once all are issued */
+	init_completion(&r->done);
+	INIT_WORK(&r->late, dcbm_late_workfn);
+	return r;
+}
+
+static void dcbm_issue(struct dcbm_req *r, struct dma_chan *chan)
+{
+	unsigned int i;
+
+	if (chan) {
+		dma_async_issue_pending(chan);
+		return;
+	}
+	for_each_set_bit(i, &r->mine, r->g->nr_chans)
+		dma_async_issue_pending(r->g->chans[i]);
 }
 
 static int dcbm_copy(struct migrator *m, struct list_head *dst_list,
 		     struct list_head *src_list, unsigned int cnt)
 {
 	struct dcbm_node *g = container_of(m, struct dcbm_node, m);
-	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
-	unsigned int i, n = 0, chans = 1;
-	unsigned long mine = 0, pages = 0, k;
-	struct dcbm_wait w;
-	struct dcbm_xfer *x;
-	int ret = 0, wret = 0;
+	unsigned long mine = 0, pages = 0;
+	struct dma_chan *chan = NULL;
+	unsigned int chans = 1;
+	struct dcbm_req *r;
+	struct folio *src;
+	bool held_now;
+	int ret;
 
 	list_for_each_entry(src, src_list, lru)
 		pages += folio_nr_pages(src);
-	if (!shared) {
+	if (shared) {
+		chan = dma_find_channel(DMA_MEMCPY);
+		if (!chan)
+			return -EBUSY;
+	} else {
 		if (!dcbm_claim(g, &mine, dcbm_want(g, cnt, pages)))
 			return -EBUSY;
 		chans = hweight_long(mine);
 	}
-	/* A folio is cut into pieces only if cnt < chans: cnt + chans at most. */
-	x = kcalloc(cnt + chans, sizeof(*x), GFP_NOWAIT | __GFP_NOWARN);
-	if (!x) {
+	r = dcbm_req_alloc(g, src_list, cnt, chans,
+			   chan ? dcbm_max_piece(chan) : g->max_piece);
+	if (!r) {
 		dcbm_release(g, mine);
 		return -ENOMEM;
 	}
-	atomic_set(&w.pending, 1);	/* ours, dropped once all are issued */
-	atomic_set(&w.errors, 0);
-	init_completion(&w.done);
-
-	list_for_each_entry(src, src_list, lru) {
-		/* More than one piece only for folios of a segment or more. */
-		k = min_t(unsigned long, DIV_ROUND_UP(chans, cnt),
-			  folio_nr_pages(src) / dcbm_segment_pages());
-		ret = dcbm_submit_folio(g, mine, x, &n, dst, src, max(k, 1UL), &w);
-		if (ret)
-			break;
-		dst = list_next_entry(dst, lru);
-	}
-	for (i = 0; i < n; i++)
-		dma_async_issue_pending(x[i].chan);
-
-	if (!atomic_dec_and_test(&w.pending))
-		wret = dcbm_wait(&w, x, n);
-	ret = ret ?: wret;
-	if (!ret && atomic_read(&w.errors))
-		ret = -EIO;
-	if (!ret)
-		ret = dcbm_confirm(x, n);
-	for (i = 0; i < n; i++)
-		dcbm_unmap(&x[i]);
-	dcbm_release(g, mine);
-	kfree(x);
-	return ret;
+	r->mine = mine;
+	ret = dcbm_submit_all(r, dst_list, src_list, cnt, chans, chan);
+	dcbm_issue(r, chan);
+	if (!dcbm_req_put(r, false, &held_now) && dcbm_wait(r))
+		return -EINPROGRESS;
+	return dcbm_finish(r, ret);
 }
 
 /* The group of node @nid (NUMA_NO_NODE: of none), created on first use. */
@@ -351,6 +583,7 @@ static struct dcbm_node *dcbm_node(int nid)
 	if (!g)
 		return NULL;
 	g->nid = nid;
+	g->max_piece = ULONG_MAX;
 	g->m = (struct migrator) {
 		.copy = dcbm_copy,
 		.owner = THIS_MODULE,
@@ -370,14 +603,77 @@ static struct dcbm_node *dcbm_node(int nid)
 	return g;
 }
 
+static void dcbm_add_chan(struct dcbm_node *g, struct dma_chan *chan)
+{
+	if (dcbm_must_verify(chan)) {
+		set_bit(g->nr_chans, &g->verify);
+		pr_info("dcbm: %s (%s) does not report failed copies: every copy is compared with its source\n",
+			dma_chan_name(chan), dev_driver_string(chan->device->dev));
+	}
+	g->max_piece = min(g->max_piece, dcbm_max_piece(chan));
+	g->chans[g->nr_chans++] = chan;
+}
+
+/* Terminate the channels of @g that can be; the mask of those stopped. */
+static unsigned long dcbm_stop_chans(struct dcbm_node *g)
+{
+	unsigned long stopped = 0;
+	unsigned int c;
+
+	for (c = 0; c < g->nr_chans; c++)
+		if (g->chans[c]->device->device_synchronize &&
+		    !dmaengine_terminate_sync(g->chans[c]))
+			stopped |= BIT(c);
+	return stopped;
+}
+
+/*
+ * Wait for the late completions of held sub-batches.  What an engine that
+ * can be stopped will never complete (its driver dropped it: zynqmp_dma
+ * after an error) is given up after terminating it; its destinations stay
+ * held for good, since the engine may have taken the transfer.  The others
+ * are waited for: dcbm's unload is all that a hung engine blocks.
+ */
+static void dcbm_drain_held(void)
+{
+	unsigned long stopped[DCBM_MAX_NODES] = {};
+	struct dcbm_req *r, *tmp;
+	LIST_HEAD(given_up);
+	unsigned int i;
+
+	if (!atomic_read(&held))
+		return;
+	for (i = 0; i < dcbm_nr_nodes && !shared; i++)
+		stopped[i] = dcbm_stop_chans(dcbm_nodes[i]);
+	flush_workqueue(dcbm_wq);
+	spin_lock(&dcbm_held_lock);
+	list_for_each_entry_safe(r, tmp, &dcbm_held_list, node)
+		for (i = 0; i < dcbm_nr_nodes && !shared; i++)
+			if (r->g == dcbm_nodes[i] && !(r->mine & ~stopped[i]))
+				list_move(&r->node, &given_up);
+	spin_unlock(&dcbm_held_lock);
+	list_for_each_entry_safe(r, tmp, &given_up, node) {
+		pr_warn("dcbm: %u transfer(s) never completed: %u destination piece(s) stay held\n",
+			r->pending, r->n);
+		for (i = 0; i < r->n; i++)
+			dcbm_unmap(&r->x[i]);
+		kfree(r);
+		atomic_dec(&held);
+	}
+	wait_event(dcbm_held_wait, !atomic_read(&held));
+}
+
 static void dcbm_free_nodes(void)
 {
 	struct dcbm_node *g;
+	unsigned int i;
 
+	for (i = 0; i < dcbm_nr_nodes; i++)
+		if (dcbm_nodes[i]->registered)
+			migrate_offload_stop(&dcbm_nodes[i]->m);
+	dcbm_drain_held();
 	while (dcbm_nr_nodes) {
 		g = dcbm_nodes[--dcbm_nr_nodes];
-		if (g->registered)
-			migrate_offload_stop(&g->m);
 		while (g->nr_chans)
 			dma_release_channel(g->chans[--g->nr_chans]);
 		kfree(g);
@@ -409,10 +705,7 @@ static int dcbm_get_private(void)
 			spare[nr_spare++] = chan;
 			continue;
 		}
-		if (!dcbm_abortable(chan))
-			pr_info("dcbm: %s cannot abort a transfer: never abandoned on a timeout\n",
-				dma_chan_name(chan));
-		g->chans[g->nr_chans++] = chan;
+		dcbm_add_chan(g, chan);
 	}
 	while (nr_spare)
 		dma_release_channel(spare[--nr_spare]);
@@ -432,12 +725,17 @@ static int dcbm_get_channels(void)
 
 static int __init dcbm_init(void)
 {
-	int ret = dcbm_get_channels();
 	struct dcbm_node *g;
 	unsigned int i;
+	int ret;
 
+	dcbm_wq = alloc_workqueue("dcbm", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!dcbm_wq)
+		return -ENOMEM;
+	ret = dcbm_get_channels();
 	if (ret) {
 		pr_info("dcbm: no DMA_MEMCPY channel\n");
+		destroy_workqueue(dcbm_wq);
 		return ret;
 	}
 	for (i = 0; i < dcbm_nr_nodes; i++) {
@@ -445,6 +743,7 @@ static int __init dcbm_init(void)
 		ret = migrate_offload_start(&g->m);
 		if (ret) {
 			dcbm_free_nodes();
+			destroy_workqueue(dcbm_wq);
 			return ret;
 		}
 		g->registered = true;
@@ -458,6 +757,7 @@ module_init(dcbm_init);
 static void __exit dcbm_exit(void)
 {
 	dcbm_free_nodes();
+	destroy_workqueue(dcbm_wq);
 }
 module_exit(dcbm_exit);
 

@@ -2,26 +2,34 @@
 /*
  * testdma: a software DMA_MEMCPY dmaengine provider, for testing only.
  *
- * QEMU emulates no memcpy-capable DMA engine, so the tests of dcbm need a
- * provider of their own.  testdma registers a real dma_device with a few
- * DMA_MEMCPY channels; descriptors issued on a channel are copied with the
- * CPU by a worker, which completes them and runs their callbacks.  Faults
- * are injected with module parameters: fail every Nth descriptor, delay
- * each burst, complete a burst in reverse order.  Other parameters make it
- * behave like the impolite real engines: no device_terminate_all (ioat,
- * idxd), no device_synchronize, a failure reported only in the descriptor
- * status with a NULL callback result (ptdma), and the callbacks of
- * terminated descriptors run as successes (qcom hidma).
+ * QEMU emulates no memcpy-capable DMA engine on x86, so the tests of dcbm
+ * need a provider of their own.  testdma registers a real dma_device with
+ * a few DMA_MEMCPY channels; descriptors issued on a channel are copied
+ * with the CPU by a worker, which completes them and runs their callbacks.
+ *
+ * "model" makes it keep the contract of one real engine, as its driver in
+ * this tree keeps it (Documentation/mm/migrate_copy_offload.rst has the
+ * table): how a failed descriptor is reported, completion order and
+ * tx_status, which of terminate_all and synchronize exist and what they
+ * stop.  The platform driver takes the name of the driver it stands for,
+ * so that a client that knows engines by driver (dcbm does) cannot tell
+ * the model from the engine.  Faults are injected with module parameters:
+ * fail every Nth descriptor, delay each burst, or hold every burst until
+ * "hang" is cleared (an engine that never completes).
+ *
+ * Descriptors without DMA_PREP_INTERRUPT complete silently: their
+ * callbacks run at the next interrupt of their channel, or when the burst
+ * ends (ioat's cleanup timer, ioat_timer_event(), does the same).
  *
  * With per_node, one device sits on each online NUMA node, as one engine
- * per socket or die does on real machines.
- *
- * Completions run on a WQ_MEM_RECLAIM workqueue of its own: clients call
- * device_synchronize() from reclaim, which must not wait on a workqueue
- * that reclaim cannot count on.
+ * per socket or die does on real machines.  Completions run on a
+ * WQ_MEM_RECLAIM workqueue of its own: clients call device_synchronize()
+ * from reclaim, which must not wait on a workqueue that reclaim cannot
+ * count on.
  *
  * Addresses are CPU physical addresses (dma-direct without an IOMMU): this
- * is not a model of a real device and never will be.
+ * is not a model of a real device's hardware, only of its driver's
+ * contract with its clients.
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -31,12 +39,77 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 
 #include "dmaengine.h"
 
 #define TESTDMA_MAX_CHANNELS	16
+
+/* How a descriptor that failed is completed. */
+enum testdma_error {
+	TESTDMA_ERR_RESULT,	/* its callback result says so */
+	TESTDMA_ERR_SILENT,	/* completed with a NULL result: success */
+	TESTDMA_ERR_RESET,	/* as silent; the rest of the burst dropped */
+};
+
+/* The contract of one engine's driver with its clients. */
+struct testdma_model {
+	const char *name;		/* model= */
+	const char *driver;		/* the driver it stands for */
+	enum testdma_error error;
+	bool abort_rest;		/* a failure aborts the rest of the burst */
+	bool no_order;			/* DMA_COMPLETION_NO_ORDER */
+	bool terminate, synchronize;
+	bool terminated_succeed;	/* terminated callbacks run, NULL result */
+};
+
+static const struct testdma_model testdma_models[] = {
+	/* An engine that keeps every promise. */
+	{ .name = "testdma", .driver = "testdma",
+	  .terminate = true, .synchronize = true },
+	/*
+	 * ioat_eh(): the faulting descriptor completes with
+	 * DMA_TRANS_{READ,WRITE}_FAILED, ioat_abort_descs() the rest with
+	 * DMA_TRANS_ABORTED; in order; no device_terminate_all.
+	 */
+	{ .name = "ioat", .driver = "ioatdma", .abort_rest = true },
+	/*
+	 * idxd_dma_complete_txd(): DMA_TRANS_WRITE_FAILED; tx_status is
+	 * DMA_OUT_OF_ORDER for every cookie (idxd_dma_tx_status()),
+	 * DMA_COMPLETION_NO_ORDER; no terminate or synchronize.
+	 */
+	{ .name = "idxd", .driver = "idxd", .no_order = true },
+	/*
+	 * pt_handle_active_desc(): a DMA_ERROR descriptor is completed with
+	 * a NULL result; pt_terminate_all() drops what the queue has not
+	 * taken; pt_synchronize() is vchan_synchronize().
+	 */
+	{ .name = "ptdma", .driver = "ptdma", .error = TESTDMA_ERR_SILENT,
+	  .terminate = true, .synchronize = true },
+	/*
+	 * hidma_process_completed(): DMA_TRANS_ABORTED;
+	 * hidma_terminate_channel() runs the callbacks of what it drops
+	 * with a NULL result; no device_synchronize.
+	 */
+	{ .name = "hidma", .driver = "hidma", .terminate = true,
+	  .terminated_succeed = true },
+	/*
+	 * zynqmp_dma_reset() after an error interrupt: the active descriptor
+	 * is completed with a NULL result, the others freed without
+	 * callback; zynqmp_dma_device_terminate_all() frees without
+	 * callback and leaves the hardware running; synchronize kills the
+	 * tasklet.
+	 */
+	{ .name = "zynqmp", .driver = "xilinx-zynqmp-dma",
+	  .error = TESTDMA_ERR_RESET, .terminate = true, .synchronize = true },
+};
+
+static const struct testdma_model *model_of;
+
+static char *model = "testdma";
+module_param(model, charp, 0444);
+MODULE_PARM_DESC(model, "Engine whose driver contract to keep: testdma, ioat, idxd, ptdma, hidma, zynqmp");
 
 static unsigned int channels = 4;
 module_param(channels, uint, 0444);
@@ -50,39 +123,41 @@ static unsigned int delay_ms;
 module_param(delay_ms, uint, 0644);
 MODULE_PARM_DESC(delay_ms, "Delay before each burst of descriptors, in ms");
 
-static bool out_of_order;
-module_param(out_of_order, bool, 0644);
-MODULE_PARM_DESC(out_of_order, "Complete each burst in reverse order");
+static DECLARE_WAIT_QUEUE_HEAD(testdma_hang_wait);
+static bool hang;
 
-static bool no_terminate;
-module_param(no_terminate, bool, 0444);
-MODULE_PARM_DESC(no_terminate, "No device_terminate_all, like ioat and idxd");
+static int testdma_set_hang(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
 
-static bool no_synchronize;
-module_param(no_synchronize, bool, 0444);
-MODULE_PARM_DESC(no_synchronize, "No device_synchronize");
+	wake_up_all(&testdma_hang_wait);
+	return ret;
+}
 
-static bool status_error;
-module_param(status_error, bool, 0644);
-MODULE_PARM_DESC(status_error, "Report a failure only as DMA_ERROR in the status, with a NULL callback result, like ptdma");
-
-static bool terminated_complete;
-module_param(terminated_complete, bool, 0644);
-MODULE_PARM_DESC(terminated_complete, "Run the callbacks of terminated descriptors as successes, like qcom hidma");
+static const struct kernel_param_ops testdma_hang_ops = {
+	.set = testdma_set_hang,
+	.get = param_get_bool,
+};
+module_param_cb(hang, &testdma_hang_ops, &hang, 0644);
+MODULE_PARM_DESC(hang, "Hold every burst taken until cleared: an engine that never completes");
 
 static bool per_node;
 module_param(per_node, bool, 0444);
 MODULE_PARM_DESC(per_node, "One device per online NUMA node, instead of one of no node");
 
-static unsigned long completed, failed;
+static unsigned long completed, failed, interrupts, dropped;
 module_param(completed, ulong, 0444);
 module_param(failed, ulong, 0444);
+module_param(interrupts, ulong, 0444);
+module_param(dropped, ulong, 0444);
 
 struct testdma_desc {
 	struct dma_async_tx_descriptor tx;
 	struct list_head node;
 	dma_addr_t dst, src;
 	size_t len;
+	struct dmaengine_result res;
+	bool null_result;
 };
 
 struct testdma_chan {
@@ -91,7 +166,6 @@ struct testdma_chan {
 	struct list_head submitted;
 	struct list_head issued;
 	struct work_struct work;
-	struct xarray errors;		/* cookies that failed (status_error) */
 };
 
 struct testdma {
@@ -143,35 +217,82 @@ testdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 	return &d->tx;
 }
 
-static void testdma_complete(struct testdma_chan *c, struct testdma_desc *d)
+/* Run the callbacks of the completed descriptors on @done: an interrupt. */
+static void testdma_interrupt(struct list_head *done)
+{
+	struct testdma_desc *d, *tmp;
+
+	list_for_each_entry_safe(d, tmp, done, node) {
+		dmaengine_desc_get_callback_invoke(&d->tx,
+						   d->null_result ? NULL : &d->res);
+		kfree(d);
+	}
+	INIT_LIST_HEAD(done);
+}
+
+/* Copy @d, or fail it as every fail_every-th descriptor; true if failed. */
+static bool testdma_run(struct testdma_desc *d)
 {
 	unsigned int every = READ_ONCE(fail_every);
-	struct dmaengine_result res = { .result = DMA_TRANS_NOERROR };
-	bool in_status = READ_ONCE(status_error);
 
 	if (every && atomic_inc_return(&testdma_seq) % every == 0) {
-		res.result = DMA_TRANS_WRITE_FAILED;
-		res.residue = d->len;
 		failed++;
-		if (in_status)
-			xa_store(&c->errors, d->tx.cookie, xa_mk_value(1), GFP_ATOMIC);
-	} else {
-		memcpy(phys_to_virt(d->dst), phys_to_virt(d->src), d->len);
-		completed++;
+		return true;
 	}
-	spin_lock_bh(&c->lock);
-	dma_cookie_complete(&d->tx);
-	spin_unlock_bh(&c->lock);
-	dmaengine_desc_get_callback_invoke(&d->tx, in_status ? NULL : &res);
-	kfree(d);
+	memcpy(phys_to_virt(d->dst), phys_to_virt(d->src), d->len);
+	completed++;
+	return false;
+}
+
+/*
+ * Complete the descriptors of @burst in the model's order; a failure is
+ * reported as the model's driver reports it.
+ */
+static void testdma_complete_burst(struct testdma_chan *c,
+				   struct list_head *burst)
+{
+	const struct testdma_model *mo = model_of;
+	bool aborting = false, reset = false;
+	struct testdma_desc *d;
+	LIST_HEAD(done);
+
+	while (!list_empty(burst)) {
+		d = mo->no_order ? list_last_entry(burst, struct testdma_desc, node) :
+				   list_first_entry(burst, struct testdma_desc, node);
+		list_move_tail(&d->node, &done);
+		if (reset) {		/* freed without callback */
+			list_del(&d->node);
+			kfree(d);
+			dropped++;
+			continue;
+		}
+		d->res.result = DMA_TRANS_NOERROR;
+		if (aborting) {
+			d->res.result = DMA_TRANS_ABORTED;
+		} else if (testdma_run(d)) {
+			d->res.result = DMA_TRANS_WRITE_FAILED;
+			d->res.residue = d->len;
+			d->null_result = mo->error != TESTDMA_ERR_RESULT;
+			aborting = mo->abort_rest;
+			reset = mo->error == TESTDMA_ERR_RESET;
+		}
+		spin_lock_bh(&c->lock);
+		dma_cookie_complete(&d->tx);
+		spin_unlock_bh(&c->lock);
+		if (d->tx.flags & DMA_PREP_INTERRUPT) {
+			interrupts++;
+			testdma_interrupt(&done);
+		}
+	}
+	testdma_interrupt(&done);
 }
 
 static void testdma_workfn(struct work_struct *work)
 {
 	struct testdma_chan *c = container_of(work, struct testdma_chan, work);
-	struct testdma_desc *d, *tmp;
 	LIST_HEAD(burst);
 
+	wait_event(testdma_hang_wait, !READ_ONCE(hang));
 	spin_lock_bh(&c->lock);
 	list_splice_tail_init(&c->issued, &burst);
 	spin_unlock_bh(&c->lock);
@@ -179,13 +300,7 @@ static void testdma_workfn(struct work_struct *work)
 		return;
 	if (READ_ONCE(delay_ms))
 		msleep(READ_ONCE(delay_ms));
-	if (READ_ONCE(out_of_order)) {
-		list_for_each_entry_safe_reverse(d, tmp, &burst, node)
-			testdma_complete(c, d);
-	} else {
-		list_for_each_entry_safe(d, tmp, &burst, node)
-			testdma_complete(c, d);
-	}
+	testdma_complete_burst(c, &burst);
 }
 
 static void testdma_issue_pending(struct dma_chan *chan)
@@ -202,17 +317,15 @@ static enum dma_status testdma_tx_status(struct dma_chan *chan,
 					 dma_cookie_t cookie,
 					 struct dma_tx_state *state)
 {
-	enum dma_status status = dma_cookie_status(chan, cookie, state);
-
-	if (status == DMA_COMPLETE && xa_load(&to_testdma_chan(chan)->errors, cookie))
-		return DMA_ERROR;
-	return status;
+	if (model_of->no_order)
+		return DMA_OUT_OF_ORDER;
+	return dma_cookie_status(chan, cookie, state);
 }
 
 /*
- * Drop what is not being copied yet; the worker finishes its burst.  With
- * terminated_complete, the dropped descriptors' callbacks run with a NULL
- * result, which dmaengine reports as a success: what hidma does.
+ * Drop what the worker has not taken; a burst it took runs to its end, as
+ * on every engine of the table.  hidma runs the callbacks of what it drops
+ * with a NULL result, which dmaengine reports as a success.
  */
 static int testdma_terminate_all(struct dma_chan *chan)
 {
@@ -225,7 +338,7 @@ static int testdma_terminate_all(struct dma_chan *chan)
 	list_splice_tail_init(&c->issued, &drop);
 	spin_unlock_bh(&c->lock);
 	list_for_each_entry_safe(d, tmp, &drop, node) {
-		if (READ_ONCE(terminated_complete))
+		if (model_of->terminated_succeed)
 			dmaengine_desc_get_callback_invoke(&d->tx, NULL);
 		kfree(d);
 	}
@@ -247,12 +360,12 @@ static void testdma_free_chan_resources(struct dma_chan *chan)
 {
 	testdma_terminate_all(chan);
 	testdma_synchronize(chan);
-	xa_destroy(&to_testdma_chan(chan)->errors);
 }
 
 static int testdma_probe(struct platform_device *pdev)
 {
 	unsigned int i, n = clamp(channels, 1U, TESTDMA_MAX_CHANNELS);
+	const struct testdma_model *mo = model_of;
 	struct testdma *t;
 	int ret;
 
@@ -263,6 +376,8 @@ static int testdma_probe(struct platform_device *pdev)
 	if (!t)
 		return -ENOMEM;
 	dma_cap_set(DMA_MEMCPY, t->dd.cap_mask);
+	if (mo->no_order)
+		dma_cap_set(DMA_COMPLETION_NO_ORDER, t->dd.cap_mask);
 	t->dd.dev = &pdev->dev;
 	t->dd.copy_align = DMAENGINE_ALIGN_1_BYTE;
 	t->dd.device_alloc_chan_resources = testdma_alloc_chan_resources;
@@ -270,9 +385,9 @@ static int testdma_probe(struct platform_device *pdev)
 	t->dd.device_prep_dma_memcpy = testdma_prep_memcpy;
 	t->dd.device_issue_pending = testdma_issue_pending;
 	t->dd.device_tx_status = testdma_tx_status;
-	if (!no_terminate)
+	if (mo->terminate)
 		t->dd.device_terminate_all = testdma_terminate_all;
-	if (!no_synchronize)
+	if (mo->synchronize)
 		t->dd.device_synchronize = testdma_synchronize;
 	INIT_LIST_HEAD(&t->dd.channels);
 	for (i = 0; i < n; i++) {
@@ -282,15 +397,14 @@ static int testdma_probe(struct platform_device *pdev)
 		INIT_LIST_HEAD(&c->submitted);
 		INIT_LIST_HEAD(&c->issued);
 		INIT_WORK(&c->work, testdma_workfn);
-		xa_init(&c->errors);
 		c->chan.device = &t->dd;
 		list_add_tail(&c->chan.device_node, &t->dd.channels);
 	}
 	platform_set_drvdata(pdev, t);
 	ret = dma_async_device_register(&t->dd);
 	if (!ret)
-		dev_info(&pdev->dev, "test-only memcpy DMA engine, %u channels, node %d\n",
-			 n, dev_to_node(&pdev->dev));
+		dev_info(&pdev->dev, "test-only memcpy DMA engine, model %s, %u channels, node %d\n",
+			 mo->name, n, dev_to_node(&pdev->dev));
 	return ret;
 }
 
@@ -302,7 +416,6 @@ static void testdma_remove(struct platform_device *pdev)
 }
 
 static struct platform_driver testdma_driver = {
-	.driver.name = "testdma",
 	.probe = testdma_probe,
 	.remove = testdma_remove,
 };
@@ -322,7 +435,8 @@ static int testdma_add_device(unsigned int id, int nid)
 	struct platform_device *pdev;
 	int ret;
 
-	pdev = platform_device_alloc("testdma", per_node ? id : PLATFORM_DEVID_NONE);
+	pdev = platform_device_alloc(model_of->driver,
+				     per_node ? id : PLATFORM_DEVID_NONE);
 	if (!pdev)
 		return -ENOMEM;
 	set_dev_node(&pdev->dev, nid);
@@ -352,10 +466,24 @@ static int testdma_add_devices(void)
 	return 0;
 }
 
+static const struct testdma_model *testdma_find_model(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(testdma_models); i++)
+		if (!strcmp(name, testdma_models[i].name))
+			return &testdma_models[i];
+	return NULL;
+}
+
 static int __init testdma_init(void)
 {
 	int ret;
 
+	model_of = testdma_find_model(model);
+	if (!model_of)
+		return -EINVAL;
+	testdma_driver.driver.name = model_of->driver;
 	testdma_wq = alloc_workqueue("testdma", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!testdma_wq)
 		return -ENOMEM;
@@ -377,11 +505,13 @@ module_init(testdma_init);
 
 static void __exit testdma_exit(void)
 {
+	WRITE_ONCE(hang, false);
+	wake_up_all(&testdma_hang_wait);
 	testdma_del_devices();
 	platform_driver_unregister(&testdma_driver);
 	destroy_workqueue(testdma_wq);
 }
 module_exit(testdma_exit);
 
-MODULE_DESCRIPTION("Test-only software memcpy DMA engine with fault injection");
+MODULE_DESCRIPTION("Test-only software memcpy DMA engine keeping real engines' contracts");
 MODULE_LICENSE("GPL");
