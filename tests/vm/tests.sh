@@ -290,7 +290,7 @@ t dcbm.bad.orders sh -c "rmmod dcbm && ! insmod /modules/dcbm.ko orders=0x800000
 # transfers in flight at once.
 two_migrating() {	# HOW (PIN: a command to run them under)
 	[ -e /sys/module/dcbm ] && echo 2048 > /sys/module/dcbm/parameters/segment_kib
-	export CANARY_MIB=8 LATE_MS=300 UNMIGRATED_OK=1
+	export CANARY_MIB=8 LATE_MS=${LATE:-300} UNMIGRATED_OK=1
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
 	unset CANARY_MIB LATE_MS UNMIGRATED_OK
@@ -347,6 +347,8 @@ engine_hung() {
 	s=0
 	while [ ! -e /tmp/held ] && [ $s -lt 600 ]; do sleep 0.1; s=$((s + 1)); done
 	held=$(param dcbm held) h=$(($(cat $MO/migrators/dcbm/stats/held_folios) - h0))
+	returned=0
+	[ -e /tmp/held ] && returned=1
 	timeout 120 sh -c "insmod /modules/mtcopy.ko && rmmod mtcopy &&
 		insmod /modules/mo_test.ko set=seed && rmmod mo_test"; r=$?
 	echo 0 > $DMA/hang
@@ -357,7 +359,8 @@ engine_hung() {
 	while [ "$(param dcbm held)" != 0 ] && [ $s -lt 100 ]; do sleep 0.1; s=$((s + 1)); done
 	echo "late completion after $((s * 100)) ms at most: $held sub-batches held, $h folios;" \
 		"other migrators loaded and unloaded: $r; held after release: $(param dcbm held)"
-	[ -e /tmp/held ] && [ $rc = 0 ] && [ $r = 0 ] && [ $held -gt 0 ] && [ $h -gt 0 ] &&
+	expect_eq "returned while the engine hung" $returned 1 &&
+		[ $rc = 0 ] && [ $r = 0 ] && [ $held -gt 0 ] && [ $h -gt 0 ] &&
 		expect_eq "held after the late completion" $(param dcbm held) 0
 }
 echo 0 > $MO/max_failures
@@ -373,10 +376,11 @@ for m in ioat idxd ptdma hidma zynqmp; do
 	fi
 	engine $m timeout_ms=200
 	t dcbm.$m.hung_engine engine_hung
-	# Two callers, each timing out: the late transfers land in held pages.
-	echo 100 > $DMA/delay_ms
+	# Two callers, each timing out: the late transfers (after the canaries
+	# are in place) land in held pages.
+	echo 300 > $DMA/delay_ms
 	echo 10 > /sys/module/dcbm/parameters/timeout_ms
-	t dcbm.$m.two_timing_out two_migrating move_pages
+	LATE=600 t dcbm.$m.two_timing_out two_migrating move_pages
 	echo 0 > $DMA/delay_ms
 done
 engine ptdma

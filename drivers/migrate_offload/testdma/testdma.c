@@ -62,6 +62,8 @@ struct testdma_model {
 	bool no_order;			/* DMA_COMPLETION_NO_ORDER */
 	bool terminate, synchronize;
 	bool terminated_succeed;	/* terminated callbacks run, NULL result */
+	bool orphans_taken;		/* terminate: the taken burst copies on,
+					 * with no callback, unwaited for */
 };
 
 static const struct testdma_model testdma_models[] = {
@@ -82,11 +84,13 @@ static const struct testdma_model testdma_models[] = {
 	{ .name = "idxd", .driver = "idxd", .no_order = true },
 	/*
 	 * pt_handle_active_desc(): a DMA_ERROR descriptor is completed with
-	 * a NULL result; pt_terminate_all() drops what the queue has not
-	 * taken; pt_synchronize() is vchan_synchronize().
+	 * a NULL result; pt_terminate_all() frees every descriptor, the one
+	 * the hardware queue runs included, whose copy goes on with no
+	 * callback; pt_synchronize() (vchan_synchronize()) waits for the
+	 * tasklet, not for the hardware.
 	 */
 	{ .name = "ptdma", .driver = "ptdma", .error = TESTDMA_ERR_SILENT,
-	  .terminate = true, .synchronize = true },
+	  .terminate = true, .synchronize = true, .orphans_taken = true },
 	/*
 	 * hidma_process_completed(): DMA_TRANS_ABORTED;
 	 * hidma_terminate_channel() runs the callbacks of what it drops
@@ -102,7 +106,8 @@ static const struct testdma_model testdma_models[] = {
 	 * tasklet.
 	 */
 	{ .name = "zynqmp", .driver = "xilinx-zynqmp-dma",
-	  .error = TESTDMA_ERR_RESET, .terminate = true, .synchronize = true },
+	  .error = TESTDMA_ERR_RESET, .terminate = true, .synchronize = true,
+	  .orphans_taken = true },
 };
 
 static const struct testdma_model *model_of;
@@ -166,10 +171,13 @@ struct testdma_chan {
 	struct list_head submitted;
 	struct list_head issued;
 	struct work_struct work;
+	spinlock_t cb_lock;		/* callbacks against terminate */
+	unsigned int gen;		/* terminations, under cb_lock */
 };
 
 struct testdma {
 	struct dma_device dd;
+	unsigned int nr_chans;
 	struct testdma_chan chan[TESTDMA_MAX_CHANNELS];
 };
 
@@ -217,16 +225,25 @@ testdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 	return &d->tx;
 }
 
-/* Run the callbacks of the completed descriptors on @done: an interrupt. */
-static void testdma_interrupt(struct list_head *done)
+/*
+ * Run the callbacks of the completed descriptors on @done, taken in
+ * generation @gen: an interrupt.  Terminated since, they have none.
+ */
+static void testdma_interrupt(struct testdma_chan *c, struct list_head *done,
+			      unsigned int gen)
 {
 	struct testdma_desc *d, *tmp;
 
+	spin_lock_bh(&c->cb_lock);
 	list_for_each_entry_safe(d, tmp, done, node) {
-		dmaengine_desc_get_callback_invoke(&d->tx,
-						   d->null_result ? NULL : &d->res);
+		if (c->gen == gen)
+			dmaengine_desc_get_callback_invoke(&d->tx,
+							   d->null_result ? NULL : &d->res);
+		else
+			dropped++;
 		kfree(d);
 	}
+	spin_unlock_bh(&c->cb_lock);
 	INIT_LIST_HEAD(done);
 }
 
@@ -249,7 +266,7 @@ static bool testdma_run(struct testdma_desc *d)
  * reported as the model's driver reports it.
  */
 static void testdma_complete_burst(struct testdma_chan *c,
-				   struct list_head *burst)
+				   struct list_head *burst, unsigned int gen)
 {
 	const struct testdma_model *mo = model_of;
 	bool aborting = false, reset = false;
@@ -281,26 +298,31 @@ static void testdma_complete_burst(struct testdma_chan *c,
 		spin_unlock_bh(&c->lock);
 		if (d->tx.flags & DMA_PREP_INTERRUPT) {
 			interrupts++;
-			testdma_interrupt(&done);
+			testdma_interrupt(c, &done, gen);
 		}
 	}
-	testdma_interrupt(&done);
+	testdma_interrupt(c, &done, gen);
 }
 
 static void testdma_workfn(struct work_struct *work)
 {
 	struct testdma_chan *c = container_of(work, struct testdma_chan, work);
+	unsigned int gen;
 	LIST_HEAD(burst);
 
-	wait_event(testdma_hang_wait, !READ_ONCE(hang));
 	spin_lock_bh(&c->lock);
 	list_splice_tail_init(&c->issued, &burst);
 	spin_unlock_bh(&c->lock);
 	if (list_empty(&burst))
 		return;
+	spin_lock_bh(&c->cb_lock);
+	gen = c->gen;
+	spin_unlock_bh(&c->cb_lock);
+	/* Taken, then stuck: a terminate cannot drop it any more. */
+	wait_event(testdma_hang_wait, !READ_ONCE(hang));
 	if (READ_ONCE(delay_ms))
 		msleep(READ_ONCE(delay_ms));
-	testdma_complete_burst(c, &burst);
+	testdma_complete_burst(c, &burst, gen);
 }
 
 static void testdma_issue_pending(struct dma_chan *chan)
@@ -323,15 +345,22 @@ static enum dma_status testdma_tx_status(struct dma_chan *chan,
 }
 
 /*
- * Drop what the worker has not taken; a burst it took runs to its end, as
- * on every engine of the table.  hidma runs the callbacks of what it drops
- * with a NULL result, which dmaengine reports as a success.
+ * Drop what the worker has not taken; a burst it took copies to its end,
+ * as on every engine of the table, and where the model orphans it, with no
+ * callback.  hidma runs the callbacks of what it drops with a NULL result,
+ * which dmaengine reports as a success.
  */
 static int testdma_terminate_all(struct dma_chan *chan)
 {
 	struct testdma_chan *c = to_testdma_chan(chan);
 	struct testdma_desc *d, *tmp;
 	LIST_HEAD(drop);
+
+	if (model_of->orphans_taken) {
+		spin_lock_bh(&c->cb_lock);
+		c->gen++;
+		spin_unlock_bh(&c->cb_lock);
+	}
 
 	spin_lock_bh(&c->lock);
 	list_splice_tail_init(&c->submitted, &drop);
@@ -345,9 +374,17 @@ static int testdma_terminate_all(struct dma_chan *chan)
 	return 0;
 }
 
+/* No callback runs after this; an orphaned burst may still copy. */
 static void testdma_synchronize(struct dma_chan *chan)
 {
-	flush_work(&to_testdma_chan(chan)->work);
+	struct testdma_chan *c = to_testdma_chan(chan);
+
+	if (model_of->orphans_taken) {
+		spin_lock_bh(&c->cb_lock);
+		spin_unlock_bh(&c->cb_lock);
+		return;
+	}
+	flush_work(&c->work);
 }
 
 static int testdma_alloc_chan_resources(struct dma_chan *chan)
@@ -390,10 +427,12 @@ static int testdma_probe(struct platform_device *pdev)
 	if (mo->synchronize)
 		t->dd.device_synchronize = testdma_synchronize;
 	INIT_LIST_HEAD(&t->dd.channels);
+	t->nr_chans = n;
 	for (i = 0; i < n; i++) {
 		struct testdma_chan *c = &t->chan[i];
 
 		spin_lock_init(&c->lock);
+		spin_lock_init(&c->cb_lock);
 		INIT_LIST_HEAD(&c->submitted);
 		INIT_LIST_HEAD(&c->issued);
 		INIT_WORK(&c->work, testdma_workfn);
@@ -411,8 +450,12 @@ static int testdma_probe(struct platform_device *pdev)
 static void testdma_remove(struct platform_device *pdev)
 {
 	struct testdma *t = platform_get_drvdata(pdev);
+	unsigned int i;
 
 	dma_async_device_unregister(&t->dd);
+	/* An orphaned burst may still be copying. */
+	for (i = 0; i < t->nr_chans; i++)
+		flush_work(&t->chan[i].work);
 }
 
 static struct platform_driver testdma_driver = {
