@@ -290,7 +290,7 @@ t dcbm.bad.orders sh -c "rmmod dcbm && ! insmod /modules/dcbm.ko orders=0x800000
 # transfers in flight at once.
 two_migrating() {	# HOW (PIN: a command to run them under)
 	[ -e /sys/module/dcbm ] && echo 2048 > /sys/module/dcbm/parameters/segment_kib
-	export CANARY_MIB=8 LATE_MS=${LATE:-300} UNMIGRATED_OK=1
+	export CANARY_MIB=8 LATE_MS=300 UNMIGRATED_OK=1
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.1 2>&1 & p1=$!
 	${PIN:-} migrate_check thp $1 16 > /tmp/two.2 2>&1 & p2=$!
 	unset CANARY_MIB LATE_MS UNMIGRATED_OK
@@ -376,12 +376,6 @@ for m in ioat idxd ptdma hidma zynqmp; do
 	fi
 	engine $m timeout_ms=200
 	t dcbm.$m.hung_engine engine_hung
-	# Two callers, each timing out: the late transfers (after the canaries
-	# are in place) land in held pages.
-	echo 300 > $DMA/delay_ms
-	echo 10 > /sys/module/dcbm/parameters/timeout_ms
-	LATE=600 t dcbm.$m.two_timing_out two_migrating move_pages
-	echo 0 > $DMA/delay_ms
 done
 engine ptdma
 t dcbm.ptdma.verified sh -c "dmesg | grep -q 'ptdma.*every copy is compared'"
