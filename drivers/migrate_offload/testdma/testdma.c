@@ -62,8 +62,8 @@ struct testdma_model {
 	bool no_order;			/* DMA_COMPLETION_NO_ORDER */
 	bool terminate, synchronize;
 	bool terminated_succeed;	/* terminated callbacks run, NULL result */
-	bool orphans_taken;		/* terminate: the taken burst copies on,
-					 * with no callback, unwaited for */
+	/* terminate: a taken burst copies on, with no callback, unwaited for */
+	bool orphans_taken;
 };
 
 static const struct testdma_model testdma_models[] = {
