@@ -559,6 +559,7 @@ t locality.dst locality_routes dst
 t locality.src locality_routes src
 t locality.bad.policy bad_write $MO/reasons/syscall_or_cpuset/locality nearest
 echo none > $MO/reasons/syscall_or_cpuset/locality
+t dcbm.unbind.engine_goes_away dcbm_unbind
 rmmod dcbm && rmmod testdma
 insmod /modules/testdma.ko model=hidma channels=4
 

@@ -44,6 +44,8 @@
  *   transient condition, never held against the engine's health.
  * - The copy is not machine-check safe: dcbm never serves memory_failure.
  */
+#include <linux/delay.h>
+#include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/highmem.h>
@@ -621,7 +623,7 @@ static unsigned long dcbm_stop_chans(struct dcbm_node *g)
 	unsigned int c;
 
 	for (c = 0; c < g->nr_chans; c++)
-		if (g->chans[c]->device->device_synchronize &&
+		if (g->chans[c] && g->chans[c]->device->device_synchronize &&
 		    !dmaengine_terminate_sync(g->chans[c]))
 			stopped |= BIT(c);
 	return stopped;
@@ -663,11 +665,83 @@ static void dcbm_drain_held(void)
 	wait_event(dcbm_held_wait, !atomic_read(&held));
 }
 
+/*
+ * Channels can go away: their device leaves its driver (unbind, removal).
+ * Before the driver's remove() runs, dcbm claims the channel for good,
+ * after the sub-batch or held transfer using it has ended, and releases
+ * it, so that the driver unregisters a channel no client holds.  The
+ * node's other channels go on; a reload of dcbm picks up a device bound
+ * again.  Shared channels are dmaengine's to rebalance.
+ */
+#define DCBM_MAX_BUSES	4
+static struct notifier_block dcbm_bus_nb[DCBM_MAX_BUSES];
+static const struct bus_type *dcbm_buses[DCBM_MAX_BUSES];
+
+static void dcbm_give_back(struct dcbm_node *g, unsigned int c)
+{
+	while (test_and_set_bit(c, &g->busy))
+		msleep(20);
+	pr_info("dcbm: %s: %s leaves its driver: channel released\n",
+		g->m.name, dma_chan_name(g->chans[c]));
+	dma_release_channel(g->chans[c]);
+	g->chans[c] = NULL;
+}
+
+static int dcbm_bus_notify(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	struct device *dev = data;
+	unsigned int i, c;
+
+	if (action != BUS_NOTIFY_UNBIND_DRIVER)
+		return NOTIFY_DONE;
+	for (i = 0; i < dcbm_nr_nodes; i++)
+		for (c = 0; c < dcbm_nodes[i]->nr_chans; c++)
+			if (dcbm_nodes[i]->chans[c] &&
+			    dcbm_nodes[i]->chans[c]->device->dev == dev)
+				dcbm_give_back(dcbm_nodes[i], c);
+	return NOTIFY_OK;
+}
+
+/* Watch the buses of the devices of our channels. */
+static int dcbm_watch_buses(void)
+{
+	unsigned int i, c, b;
+	const struct bus_type *bus;
+	int ret;
+
+	for (i = 0; i < dcbm_nr_nodes; i++) {
+		for (c = 0; c < dcbm_nodes[i]->nr_chans; c++) {
+			bus = dcbm_nodes[i]->chans[c]->device->dev->bus;
+			for (b = 0; b < DCBM_MAX_BUSES && dcbm_buses[b]; b++)
+				if (dcbm_buses[b] == bus)
+					break;
+			if (!bus || b == DCBM_MAX_BUSES || dcbm_buses[b])
+				continue;
+			dcbm_bus_nb[b].notifier_call = dcbm_bus_notify;
+			ret = bus_register_notifier(bus, &dcbm_bus_nb[b]);
+			if (ret)
+				return ret;
+			dcbm_buses[b] = bus;
+		}
+	}
+	return 0;
+}
+
+static void dcbm_unwatch_buses(void)
+{
+	unsigned int b;
+
+	for (b = 0; b < DCBM_MAX_BUSES && dcbm_buses[b]; b++)
+		bus_unregister_notifier(dcbm_buses[b], &dcbm_bus_nb[b]);
+}
+
 static void dcbm_free_nodes(void)
 {
 	struct dcbm_node *g;
 	unsigned int i;
 
+	dcbm_unwatch_buses();
 	for (i = 0; i < dcbm_nr_nodes; i++)
 		if (dcbm_nodes[i]->registered)
 			migrate_offload_stop(&dcbm_nodes[i]->m);
@@ -675,7 +749,8 @@ static void dcbm_free_nodes(void)
 	while (dcbm_nr_nodes) {
 		g = dcbm_nodes[--dcbm_nr_nodes];
 		while (g->nr_chans)
-			dma_release_channel(g->chans[--g->nr_chans]);
+			if (g->chans[--g->nr_chans])
+				dma_release_channel(g->chans[g->nr_chans]);
 		kfree(g);
 	}
 	if (shared)
@@ -735,6 +810,12 @@ static int __init dcbm_init(void)
 	ret = dcbm_get_channels();
 	if (ret) {
 		pr_info("dcbm: no DMA_MEMCPY channel\n");
+		destroy_workqueue(dcbm_wq);
+		return ret;
+	}
+	ret = shared ? 0 : dcbm_watch_buses();
+	if (ret) {
+		dcbm_free_nodes();
 		destroy_workqueue(dcbm_wq);
 		return ret;
 	}
