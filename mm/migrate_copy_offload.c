@@ -8,10 +8,13 @@
  * (struct mo_table: for each migration reason and folio order, the slots of
  * the migrators serving it, by priority) and publish it with
  * rcu_assign_pointer().  The data path (migrate_offload_sched.c) reads the
- * table under migrate_offload_srcu, so unregistration only has to wait for
- * an SRCU grace period before the migrator's module may go.  The data path
- * holds a reference on the migrator's module around every call into it, so
- * a module that is going away gets no new work; its module_exit() calls
+ * table under migrate_offload_srcu; old tables, and the entries of
+ * unregistered migrators, are freed an SRCU grace period later.  Every call
+ * into a migrator is counted in its entry (users): unregistration closes
+ * that count and waits for that migrator's calls only, so a migrator stuck
+ * in a call delays no other's unregistration.  The data path also holds a
+ * reference on the migrator's module around every call into it, so a
+ * module that is going away gets no new work; its module_exit() calls
  * migrate_offload_stop(), which waits for the calls in flight.  Registration
  * does not pin the module: that would make a self-registering driver
  * impossible to unload.
@@ -25,6 +28,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #define CREATE_TRACE_POINTS
@@ -221,11 +225,11 @@ void mo_health_out(struct mo_entry *e)
 	mod_delayed_work(system_unbound_wq, &e->readmit_work,
 			 msecs_to_jiffies(e->backoff_ms));
 	spin_unlock(&e->health_lock);
-	trace_migrate_offload_health(e->m->name, mo_health_names[MO_HEALTH_OUT],
+	trace_migrate_offload_health(e->name, mo_health_names[MO_HEALTH_OUT],
 				     e->backoff_ms, e->relapses);
 
 	pr_warn("migrate_offload: migrator %s taken out for %u ms (relapses: %u)\n",
-		e->m->name, e->backoff_ms, e->relapses);
+		e->name, e->backoff_ms, e->relapses);
 	queue_work(system_unbound_wq, &mo_rebuild_work);
 }
 
@@ -245,7 +249,7 @@ void mo_health_probation_passed(struct mo_entry *e)
 		WRITE_ONCE(e->health, MO_HEALTH_OK);
 	spin_unlock(&e->health_lock);
 	if (passed)
-		trace_migrate_offload_health(e->m->name,
+		trace_migrate_offload_health(e->name,
 					     mo_health_names[MO_HEALTH_OK],
 					     e->backoff_ms, e->relapses);
 }
@@ -271,7 +275,7 @@ static int mo_set_health_locked(struct mo_entry *e, enum mo_health health)
 		return ret;
 	}
 	atomic_set(&e->consecutive_errors, 0);
-	trace_migrate_offload_health(e->m->name, mo_health_names[health],
+	trace_migrate_offload_health(e->name, mo_health_names[health],
 				     e->backoff_ms, e->relapses);
 	return 0;
 }
@@ -525,6 +529,8 @@ static struct mo_entry *mo_entry_alloc(struct migrator *m)
 		return NULL;
 	}
 	e->m = m;
+	strscpy(e->name, m->name);
+	atomic_set(&e->users, 1);
 	spin_lock_init(&e->health_lock);
 	INIT_DELAYED_WORK(&e->readmit_work, mo_readmit_workfn);
 	e->cap_reasons = migrator_cap_reasons(m);
@@ -620,6 +626,11 @@ int migrate_offload_start(struct migrator *m)
 }
 EXPORT_SYMBOL_GPL(migrate_offload_start);
 
+static void mo_entry_put_rcu(struct rcu_head *rcu)
+{
+	kobject_put(&container_of(rcu, struct mo_entry, rcu)->kobj);
+}
+
 /**
  * migrate_offload_stop - unregister a migrator
  * @m: the migrator passed to migrate_offload_start().
@@ -649,15 +660,22 @@ int migrate_offload_stop(struct migrator *m)
 	mo_table_publish(mo_table_build(GFP_KERNEL | __GFP_NOFAIL));
 	mutex_unlock(&mo_lock);
 
-	/* Batches that saw a table with @e in it are done after this. */
-	synchronize_srcu(&migrate_offload_srcu);
-	/* No batch can take @e out any more: no re-admission is queued after. */
-	cancel_delayed_work_sync(&e->readmit_work);
+	/*
+	 * Wait for the calls into @m in flight, and let none start, whatever
+	 * table a batch holds: only @m's own calls, never a grace period of
+	 * every batch, so that a migrator stuck in a call (an engine that does
+	 * not complete) delays no one else's unregistration.
+	 */
+	if (!atomic_dec_and_test(&e->users))
+		wait_var_event(&e->users, !atomic_read(&e->users));
+	/* No batch or administrator can take @e out any more. */
 	mo_sysfs_del_entry(e);
+	cancel_delayed_work_sync(&e->readmit_work);
 	mutex_unlock(&mo_register_lock);
 
-	pr_info("migrate_offload: migrator %s unregistered\n", m->name);
-	kobject_put(&e->kobj);
+	pr_info("migrate_offload: migrator %s unregistered\n", e->name);
+	/* Batches holding an older table may still read @e: free it after. */
+	call_srcu(&migrate_offload_srcu, &e->rcu, mo_entry_put_rcu);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(migrate_offload_stop);

@@ -87,9 +87,12 @@ enum mo_health {
 
 /* The core's state of one registered migrator. */
 struct mo_entry {
-	struct migrator *m;
+	struct migrator *m;		/* only inside a call, see users */
+	char name[MIGRATOR_NAME_LEN];	/* @m's, for batches after the stop */
 	struct list_head node;		/* on mo_entries, under mo_lock */
 	struct kobject kobj;		/* migrators/<name>/; frees the entry */
+	struct rcu_head rcu;		/* the last put, after older batches */
+	atomic_t users;			/* calls into @m, +1 while registered */
 	bool registered;		/* under mo_lock */
 	unsigned long cap_reasons, cap_orders;
 	nodemask_t nodes;		/* local to; all if it declared none */

@@ -29,6 +29,7 @@
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include <trace/events/migrate_offload.h>
@@ -222,7 +223,7 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 {
 	struct mo_entry *e = s->e;
 
-	trace_migrate_offload_sub(e->m->name, s->pairs.nr,
+	trace_migrate_offload_sub(e->name, s->pairs.nr,
 				  s->pairs.pages << PAGE_SHIFT, ns, s->ret);
 	mo_stat_add(e->stats, MO_STAT_BATCHES, 1);
 	mo_stat_add(e->stats, MO_STAT_BUSY_NS, ns);
@@ -240,23 +241,32 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 	}
 }
 
-/* A module on its way out gets no new work: its sub-batch fails over. */
+/*
+ * A migrator being stopped, or whose module is on its way out, gets no new
+ * work: its sub-batch fails over.  migrate_offload_stop() waits for the
+ * calls counted in users, and @m may be freed after it.
+ */
 static void mo_sub_run(struct mo_sub *s)
 {
-	struct migrator *m = s->e->m;
+	struct mo_entry *e = s->e;
+	struct migrator *m = e->m;
 	u64 start = ktime_get_ns();
 
-	if (!try_module_get(m->owner)) {
-		s->ret = -ENODEV;
+	s->ret = -ENODEV;
+	if (!atomic_inc_not_zero(&e->users))
 		return;
-	}
-	if (m->copy)
-		s->ret = m->copy(m, &s->pairs.dst, &s->pairs.src, s->pairs.nr);
-	else
-		s->ret = m->offload_copy(&s->pairs.dst, &s->pairs.src,
+	if (try_module_get(m->owner)) {
+		if (m->copy)
+			s->ret = m->copy(m, &s->pairs.dst, &s->pairs.src,
 					 s->pairs.nr);
-	module_put(m->owner);
-	mo_sub_done(s, ktime_get_ns() - start);
+		else
+			s->ret = m->offload_copy(&s->pairs.dst, &s->pairs.src,
+						 s->pairs.nr);
+		module_put(m->owner);
+		mo_sub_done(s, ktime_get_ns() - start);
+	}
+	if (atomic_dec_and_test(&e->users))
+		wake_up_var(&e->users);
 }
 
 static void mo_sub_workfn(struct work_struct *work)
@@ -501,12 +511,12 @@ static unsigned long mo_reroute(struct mo_batch *b, unsigned int i,
 			before[j] = b->sub[j].pairs.nr;
 		to = mo_assign(b, &s->pairs, false);
 		for_each_set_bit(j, &to, MO_MAX_MIGRATORS)
-			trace_migrate_offload_fallback(s->e->m->name,
-						       b->sub[j].e->m->name,
+			trace_migrate_offload_fallback(s->e->name,
+						       b->sub[j].e->name,
 						       b->sub[j].pairs.nr - before[j]);
 	}
 	if (s->pairs.nr)
-		trace_migrate_offload_fallback(s->e->m->name, "cpu", s->pairs.nr);
+		trace_migrate_offload_fallback(s->e->name, "cpu", s->pairs.nr);
 	mo_pairs_splice(&s->pairs, cpu);
 	return to;
 }

@@ -1355,6 +1355,7 @@ struct kthread_call {
 	struct completion done;
 	int ret;
 	struct test_batch *b;
+	struct migrator *m;	/* to stop; fakes[0]'s if NULL */
 };
 
 static int batch_thread(void *data)
@@ -1370,7 +1371,7 @@ static int stop_thread(void *data)
 {
 	struct kthread_call *c = data;
 
-	c->ret = migrate_offload_stop(&fakes[0].m);
+	c->ret = migrate_offload_stop(c->m ?: &fakes[0].m);
 	complete(&c->done);
 	return 0;
 }
@@ -1405,6 +1406,35 @@ static void unregister_with_batch_in_flight(struct kunit *test)
 	copy_batch(MR_SYSCALL, after);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
 	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(after), 4);
+}
+
+/*
+ * Stopping a migrator waits for its own calls only: with another migrator
+ * stuck in a call of the same batch (an engine that never completes), the
+ * stop returns at once, and the stuck batch ends intact once released.
+ */
+static void unregister_not_held_by_another(struct kunit *test)
+{
+	struct fake_caps caps = { .priority = 1, .weight = 1 };
+	struct kthread_call batch = { .b = test_batch_alloc(test, 4, 0) };
+	struct kthread_call stop = { .m = &fakes[1].m };
+
+	init_completion(&batch.done);
+	init_completion(&stop.done);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	fakes[0].mode = FAKE_BLOCK;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(batch_thread, &batch, "mo_batch")));
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&fakes[0].entered, 10 * HZ), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(stop_thread, &stop, "mo_stop")));
+
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&stop.done, 5 * HZ), 0);
+	KUNIT_EXPECT_EQ(test, stop.ret, 0);
+	KUNIT_EXPECT_FALSE(test, completion_done(&batch.done));
+	complete(&fakes[0].release);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&batch.done, 10 * HZ), 0);
+	expect_batch_copied(test, batch.b);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 2);
 }
 
 /* Real folios of several orders through two concurrent migrators. */
@@ -1463,6 +1493,7 @@ static void arbitration_cost(struct kunit *test)
 static struct kunit_case concurrency_cases[] = {
 	KUNIT_CASE_SLOW(concurrent_sub_batches),
 	KUNIT_CASE_SLOW(unregister_with_batch_in_flight),
+	KUNIT_CASE_SLOW(unregister_not_held_by_another),
 	KUNIT_CASE_PARAM(concurrent_real_folios, test_order_gen_params),
 	KUNIT_CASE_SLOW(arbitration_cost),
 	{}

@@ -333,34 +333,42 @@ engine_interrupts() {	# IN_ORDER
 	[ $rc = 0 ] && [ $b -gt 0 ] || return 1
 	if [ $1 = 1 ]; then expect_eq interrupts $i $((b * 4)); else expect_eq interrupts $i $d; fi
 }
-# The engine never completes: every migration returns within the timeout,
-# the destinations stay held (the folios stay where they were or are
-# copied afresh), other migrators load and unload meanwhile, and when the
-# engine finally completes, its writes land in held pages only: canaries
-# on both nodes and the process's new contents unchanged.
+# The engine never completes.  While dcbm's caller waits for it (timeout_ms
+# 5000), other migrators load and unload: their unregistration waits for
+# no call of dcbm's.  The caller then returns, the destinations held (the
+# folios stay where they were or are copied afresh), and when the engine
+# finally completes, its writes land in held pages only: canaries on both
+# nodes and the process's new contents unchanged.
 engine_hung() {
 	rm -f /tmp/held /tmp/released
-	h0=$(cat $MO/migrators/dcbm/stats/held_folios)
+	h0=$(stat dcbm held_folios) i0=$(cat $DMA/issued)
 	echo 1 > $DMA/hang
 	HELD_FILE=/tmp/held RELEASE_FILE=/tmp/released CANARY_MIB=8 LATE_MS=300 \
 		migrate_check thp move_pages 16 > /tmp/hung.out 2>&1 & p=$!
 	s=0
+	while [ "$(cat $DMA/issued)" = $i0 ] && [ $s -lt 300 ]; do sleep 0.1; s=$((s + 1)); done
+	timeout 60 sh -c "insmod /modules/mtcopy.ko && rmmod mtcopy &&
+		insmod /modules/mo_test.ko set=seed && rmmod mo_test"; r=$?
+	waiting=$(param dcbm held)
+	[ -e /tmp/held ] && waiting=returned
+	s=0
 	while [ ! -e /tmp/held ] && [ $s -lt 600 ]; do sleep 0.1; s=$((s + 1)); done
-	held=$(param dcbm held) h=$(($(cat $MO/migrators/dcbm/stats/held_folios) - h0))
 	returned=0
 	[ -e /tmp/held ] && returned=1
-	timeout 120 sh -c "insmod /modules/mtcopy.ko && rmmod mtcopy &&
-		insmod /modules/mo_test.ko set=seed && rmmod mo_test"; r=$?
+	held=$(param dcbm held) h=$(($(stat dcbm held_folios) - h0))
 	echo 0 > $DMA/hang
 	touch /tmp/released
 	wait $p; rc=$?
 	cat /tmp/hung.out
 	s=0
 	while [ "$(param dcbm held)" != 0 ] && [ $s -lt 100 ]; do sleep 0.1; s=$((s + 1)); done
-	echo "late completion after $((s * 100)) ms at most: $held sub-batches held, $h folios;" \
-		"other migrators loaded and unloaded: $r; held after release: $(param dcbm held)"
-	expect_eq "returned while the engine hung" $returned 1 &&
-		[ $rc = 0 ] && [ $r = 0 ] && [ $held -gt 0 ] && [ $h -gt 0 ] &&
+	echo "other migrators loaded and unloaded ($r) while dcbm held $waiting sub-batches;" \
+		"then $held sub-batches held, $h folios; $(param dcbm held) held" \
+		"$((s * 100)) ms at most after the late completion"
+	expect_eq "other migrators loaded and unloaded" $r 0 &&
+		expect_eq "sub-batches held while dcbm's caller waited" $waiting 0 &&
+		expect_eq "returned while the engine hung" $returned 1 &&
+		[ $rc = 0 ] && [ $held -gt 0 ] && [ $h -gt 0 ] &&
 		expect_eq "held after the late completion" $(param dcbm held) 0
 }
 echo 0 > $MO/max_failures
@@ -374,7 +382,7 @@ for m in ioat idxd ptdma hidma zynqmp; do
 		engine $m orders=0x10 min_batch_pages=0
 		t dcbm.$m.interrupts engine_interrupts $in_order
 	fi
-	engine $m timeout_ms=200
+	engine $m timeout_ms=5000
 	t dcbm.$m.hung_engine engine_hung
 done
 engine ptdma

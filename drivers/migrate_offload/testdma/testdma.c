@@ -150,7 +150,8 @@ static bool per_node;
 module_param(per_node, bool, 0444);
 MODULE_PARM_DESC(per_node, "One device per online NUMA node, instead of one of no node");
 
-static unsigned long completed, failed, interrupts, dropped;
+static unsigned long issued, completed, failed, interrupts, dropped;
+module_param(issued, ulong, 0444);
 module_param(completed, ulong, 0444);
 module_param(failed, ulong, 0444);
 module_param(interrupts, ulong, 0444);
@@ -330,6 +331,7 @@ static void testdma_issue_pending(struct dma_chan *chan)
 	struct testdma_chan *c = to_testdma_chan(chan);
 
 	spin_lock_bh(&c->lock);
+	issued += list_count_nodes(&c->submitted);
 	list_splice_tail_init(&c->submitted, &c->issued);
 	spin_unlock_bh(&c->lock);
 	queue_work(testdma_wq, &c->work);
