@@ -73,7 +73,15 @@ cell() {
 		[ $((m * 20)) -ge $((f * 19)) ] ||
 			{ echo "migrators copied $m folios, far fewer than $f"; return 1; }
 		expect_eq "CPU fallback folios" $fb 0 || return 1
-		[ $route = offload ] || expect_eq "folios left to the per-folio copy" $c 0 ;;
+		[ $route = offload ] && return
+		# NUMA balancing also migrates other tasks' pages meanwhile (the
+		# shell's, a mapped text page with its extra references): 1 %.
+		if [ $reason = numa_misplaced ]; then
+			[ $((c * 100)) -le $f ] ||
+				{ echo "folios left to the per-folio copy: $c of $f"; return 1; }
+		else
+			expect_eq "folios left to the per-folio copy" $c 0
+		fi ;;
 	cpu)
 		expect_eq "folios batch-copied" $f 0 || return 1
 		[ $c -gt 0 ] || { echo "no folio counted for the per-folio copy"; return 1; } ;;

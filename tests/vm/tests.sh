@@ -59,14 +59,18 @@ fallback_migrate() {
 stat() { cat $MO/migrators/$1/stats/$2; }
 
 # split KIND HOW A_PAGES B_PAGES CPU_FOLIOS: migrate, then check the pages
-# each fake copied ("about:N": N within 5 %, "+": some) and the folios left to
-# the per-folio copy.  A folio whose move is retried after -EAGAIN (a
-# transient reference) is batch-copied again, hence "about" for full counts.
+# each fake copied ("about:N": N within 5 %, "+": some) and the folios of
+# the migration's reason left to the per-folio copy (not the global count:
+# kcompactd may compact meanwhile, for a reason no fake serves).  A folio
+# whose move is retried after -EAGAIN (a transient reference) is
+# batch-copied again, hence "about" for full counts.
 split() {
-	a0=$(stat fake_a bytes) b0=$(stat fake_b bytes) c0=$(cat $MO/stats/cpu_folios)
+	R=$MO/reasons/syscall_or_cpuset/stats
+	[ $2 = mbind ] && R=$MO/reasons/mempolicy_mbind/stats
+	a0=$(stat fake_a bytes) b0=$(stat fake_b bytes) c0=$(cat $R/cpu_folios)
 	migrate_check $1 $2 $MB || return 1
 	a=$((($(stat fake_a bytes) - a0) / 4096)) b=$((($(stat fake_b bytes) - b0) / 4096))
-	c=$(($(cat $MO/stats/cpu_folios) - c0))
+	c=$(($(cat $R/cpu_folios) - c0))
 	echo "fake_a $a pages, fake_b $b pages, $c folios left to the CPU"
 	within "fake_a pages" $a $3 && within "fake_b pages" $b $4 &&
 		within "folios left to the CPU" $c $5
