@@ -368,6 +368,9 @@ static void mo_params_set(struct mo_params *p, enum mo_param which, long val)
 	case MO_PARAM_WEIGHT:
 		p->weight = val;
 		break;
+	case MO_PARAM_VERIFY:
+		p->verify = val;
+		break;
 	}
 }
 

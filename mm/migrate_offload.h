@@ -46,6 +46,7 @@ enum mo_stat {
 	MO_STAT_DECLINED,	/* sub-batches declined: busy, no memory */
 	MO_STAT_FALLBACK,	/* folios of failed sub-batches */
 	MO_STAT_HELD,		/* folios whose destination a migrator held */
+	MO_STAT_VERIFY,		/* folios found wrong by verify */
 	MO_STAT_BUSY_NS,	/* time spent in offload_copy() */
 	MO_STAT_CPU,		/* global, reason: left to the per-folio copy */
 	MO_NR_STATS
@@ -72,6 +73,7 @@ struct mo_params {
 	unsigned long orders;		/* subset of the capability */
 	unsigned int min_batch_pages;
 	unsigned int weight;		/* 1..MO_WEIGHT_MAX */
+	unsigned int verify;		/* compare every Nth folio; 0: off */
 };
 
 /*
@@ -108,6 +110,7 @@ struct mo_entry {
 	struct delayed_work readmit_work;
 	atomic_long_t throughput;	/* bytes per busy us, decayed average */
 	atomic_long_t lead;		/* base pages over its weighted share */
+	atomic_long_t copied;		/* folios reported copied, for verify */
 	struct mo_stats __percpu *stats;
 };
 
@@ -176,6 +179,7 @@ enum mo_param {
 	MO_PARAM_ORDERS,
 	MO_PARAM_MIN_BATCH,
 	MO_PARAM_WEIGHT,
+	MO_PARAM_VERIFY,
 };
 
 int mo_entry_set(struct mo_entry *e, enum mo_param which, long val);

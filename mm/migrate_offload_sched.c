@@ -11,7 +11,9 @@
  * their sub-batches finish together).  The sub-batches run concurrently:
  * the caller runs one, mo_wq the others.  A failed sub-batch goes to the
  * next candidates, then to the machine-check safe CPU copy (straight there
- * after -EHWPOISON).  The copied pairs are handed back first, followed by
+ * after -EHWPOISON).  With verify set, sampled folios a migrator reports
+ * copied are compared with their sources; a wrong one fails the sub-batch.
+ * The copied pairs are handed back first, followed by
  * those the move phase must copy per folio (no migrator serves them, or the
  * CPU could not copy them either), then those whose destinations a
  * migrator still holds (-EINPROGRESS: a late transfer may write them, so
@@ -23,12 +25,14 @@
  * reclaim.  Without memory for the bookkeeping the batch is copied on the
  * CPU.
  */
+#include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
@@ -242,6 +246,71 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 }
 
 /*
+ * 1 if @dst differs from @src, 0 if not, -EHWPOISON if @src cannot be read.
+ * The source may be a page suspected bad (memory failure): it is read with
+ * copy_mc_to_kernel(), a chunk at a time, on the stack of reclaim.
+ */
+static int mo_folio_differs(struct folio *dst, struct folio *src)
+{
+	size_t off, len = folio_size(src), step = 256;
+	u8 chunk[256];
+	int ret = 0;
+
+	for (off = 0; off < len && !ret; off += step) {
+		void *s = kmap_local_folio(src, off);
+		void *d = kmap_local_folio(dst, off);
+
+		if (copy_mc_to_kernel(chunk, s, step))
+			ret = -EHWPOISON;
+		else if (memcmp(chunk, d, step))
+			ret = 1;
+		kunmap_local(d);
+		kunmap_local(s);
+		if (!(off & (PAGE_SIZE - 1)))
+			cond_resched();
+	}
+	return ret;
+}
+
+/*
+ * verify=N: compare every Nth folio the migrator reports copied (counted
+ * over its life) with its source.  A wrong folio fails the whole sub-batch,
+ * which is then copied elsewhere like any failed one, and takes the
+ * migrator out at once: it reported a copy it did not make.
+ */
+static int mo_sub_verify(struct mo_sub *s)
+{
+	unsigned int every = READ_ONCE(s->e->params.verify);
+	unsigned int compared = 0, wrong = 0;
+	struct folio *src, *dst;
+	unsigned long seq;
+	int ret = 0;
+
+	if (!every)
+		return 0;
+	seq = atomic_long_add_return(s->pairs.nr, &s->e->copied) - s->pairs.nr;
+	dst = list_first_entry(&s->pairs.dst, struct folio, lru);
+	list_for_each_entry(src, &s->pairs.src, lru) {
+		if (!(++seq % every)) {
+			ret = mo_folio_differs(dst, src);
+			if (ret < 0)
+				return ret;
+			compared++;
+			wrong += ret;
+		}
+		dst = list_next_entry(dst, lru);
+	}
+	if (compared)
+		trace_migrate_offload_verify(s->e->name, s->pairs.nr, compared,
+					     wrong);
+	if (!wrong)
+		return 0;
+	mo_stat_add(s->e->stats, MO_STAT_VERIFY, wrong);
+	mo_health_out(s->e);
+	return -EIO;
+}
+
+/*
  * A migrator being stopped, or whose module is on its way out, gets no new
  * work: its sub-batch fails over.  migrate_offload_stop() waits for the
  * calls counted in users, and @m may be freed after it.
@@ -263,6 +332,8 @@ static void mo_sub_run(struct mo_sub *s)
 			s->ret = m->offload_copy(&s->pairs.dst, &s->pairs.src,
 						 s->pairs.nr);
 		module_put(m->owner);
+		if (!s->ret)
+			s->ret = mo_sub_verify(s);
 		mo_sub_done(s, ktime_get_ns() - start);
 	}
 	if (atomic_dec_and_test(&e->users))

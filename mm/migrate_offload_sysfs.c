@@ -6,7 +6,7 @@
  *
  *	enabled, max_failures, backoff_min_ms, backoff_max_ms, stats/
  *	migrators/<name>/{priority,enabled,reasons,orders,weight,
- *			  min_batch_pages,nodes,healthy,readmit_ms,
+ *			  min_batch_pages,verify,nodes,healthy,readmit_ms,
  *			  backoff_ms,relapses,capable_reasons,capable_orders,
  *			  stats/}
  *	reasons/<reason>/{min_batch_pages,split,locality,stats/}
@@ -220,6 +220,7 @@ MO_PARAM_ATTR(enabled, "%d", bool, kstrtobool, MO_PARAM_ENABLED);
 MO_PARAM_ATTR(weight, "%u", unsigned int, mo_kstrtouint, MO_PARAM_WEIGHT);
 MO_PARAM_ATTR(min_batch_pages, "%u", unsigned int, mo_kstrtouint,
 	      MO_PARAM_MIN_BATCH);
+MO_PARAM_ATTR(verify, "%u", unsigned int, mo_kstrtouint, MO_PARAM_VERIFY);
 
 static ssize_t reasons_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -337,6 +338,7 @@ static struct attribute *mo_entry_attrs[] = {
 	&mo_enabled_attr.attr,
 	&mo_weight_attr.attr,
 	&mo_min_batch_pages_attr.attr,
+	&mo_verify_attr.attr,
 	&mo_reasons_attr.attr,
 	&mo_orders_attr.attr,
 	&mo_cap_reasons_attr.attr,
@@ -401,6 +403,7 @@ MO_STAT_ATTR(errors, MO_STAT_ERRORS);
 MO_STAT_ATTR(declined, MO_STAT_DECLINED);
 MO_STAT_ATTR(fallback_folios, MO_STAT_FALLBACK);
 MO_STAT_ATTR(held_folios, MO_STAT_HELD);
+MO_STAT_ATTR(verify_failures, MO_STAT_VERIFY);
 MO_STAT_ATTR(busy_ns, MO_STAT_BUSY_NS);
 MO_STAT_ATTR(cpu_folios, MO_STAT_CPU);
 
@@ -421,6 +424,7 @@ static struct attribute *mo_entry_stats_attrs[] = {
 	&mo_stat_declined.attr.attr,
 	&mo_stat_fallback_folios.attr.attr,
 	&mo_stat_held_folios.attr.attr,
+	&mo_stat_verify_failures.attr.attr,
 	&mo_stat_busy_ns.attr.attr,
 	&mo_throughput_attr.attr,
 	NULL,

@@ -911,6 +911,69 @@ static void fallback_health(struct kunit *test)
 }
 
 /*
+ * verify=1: a migrator that reports copies it did not make (FAKE_NOOP) is
+ * caught on its first sub-batch: every folio is compared, each wrong one
+ * counted, the sub-batch goes to the next candidate, which copies it, and
+ * the liar is taken out.
+ */
+static void fallback_verify_catches_lies(struct kunit *test)
+{
+	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
+	struct test_batch *b = test_batch_alloc(test, 4, 0);
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
+	e = fake_entry(test, &fakes[0]);
+	fakes[0].mode = FAKE_NOOP;
+	KUNIT_ASSERT_EQ(test, mo_entry_set(e, MO_PARAM_VERIFY, 1), 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 4);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_VERIFY), 4);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_FOLIOS), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OUT);
+}
+
+/*
+ * verify=N compares every Nth folio reported copied, counted over the
+ * migrator's life: three lies pass unseen, the fourth is caught.  A
+ * truthful migrator is never failed by verify.
+ */
+static void fallback_verify_samples(struct kunit *test)
+{
+	struct test_batch *b1 = test_batch_alloc(test, 3, 0);
+	struct test_batch *b2 = test_batch_alloc(test, 1, 0);
+	struct test_batch *b3 = test_batch_alloc(test, 8, 4);
+	struct folio *dst;
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	fakes[0].mode = FAKE_NOOP;
+	KUNIT_ASSERT_EQ(test, mo_entry_set(e, MO_PARAM_VERIFY, 4), 0);
+	copy_batch(MR_SYSCALL, b1);
+	KUNIT_EXPECT_EQ(test, b1->copied, 3);
+	dst = list_first_entry(&b1->dst, struct folio, lru);
+	KUNIT_EXPECT_EQ(test, folio_bad_pages(dst, dst->index), 1);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_VERIFY), 0);
+	copy_batch(MR_SYSCALL, b2);
+	KUNIT_EXPECT_EQ(test, b2->copied, 1);	/* by the CPU, after the lie */
+	expect_batch_copied(test, b2);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_VERIFY), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OUT);
+
+	fakes[0].mode = FAKE_COPY;
+	KUNIT_ASSERT_EQ(test, mo_set_health(e, MO_HEALTH_OK), 0);
+	KUNIT_ASSERT_EQ(test, mo_entry_set(e, MO_PARAM_VERIFY, 1), 0);
+	copy_batch(MR_SYSCALL, b3);
+	expect_batch_copied(test, b3);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_FOLIOS), 8);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_VERIFY), 1);
+}
+
+/*
  * Through a failing migrator, a copying one and the CPU fallback, no
  * folio's ->private is read or written, and the folios the caller left out
  * are counted as left to the per-folio copy.
@@ -1202,6 +1265,8 @@ static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE(fallback_leaves_private),
 	KUNIT_CASE(fallback_poison_to_cpu),
 	KUNIT_CASE(fallback_held_not_reused),
+	KUNIT_CASE(fallback_verify_catches_lies),
+	KUNIT_CASE(fallback_verify_samples),
 	KUNIT_CASE_PARAM(fallback_declined_not_a_failure, decline_mode_gen_params),
 	KUNIT_CASE(health_heals),
 	KUNIT_CASE(health_relapse_doubles_backoff),

@@ -67,6 +67,23 @@ TRACE_EVENT(migrate_offload_fallback,
 		      __get_str(from), __get_str(to), __entry->folios)
 );
 
+TRACE_EVENT(migrate_offload_verify,
+	    TP_PROTO(const char *migrator, unsigned int folios,
+		     unsigned int compared, unsigned int wrong),
+	    TP_ARGS(migrator, folios, compared, wrong),
+	    TP_STRUCT__entry(__string(migrator, migrator)
+			     __field(unsigned int, folios)
+			     __field(unsigned int, compared)
+			     __field(unsigned int, wrong)),
+	    TP_fast_assign(__assign_str(migrator);
+			   __entry->folios = folios;
+			   __entry->compared = compared;
+			   __entry->wrong = wrong;),
+	    TP_printk("migrator=%s folios=%u compared=%u wrong=%u",
+		      __get_str(migrator), __entry->folios, __entry->compared,
+		      __entry->wrong)
+);
+
 TRACE_EVENT(migrate_offload_health,
 	    TP_PROTO(const char *migrator, const char *health,
 		     unsigned int backoff_ms, unsigned int relapses),
