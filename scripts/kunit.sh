@@ -30,4 +30,5 @@ fi
 grep -E '^ *# [a-z0-9_]+: ' "$out/test.log" 2>/dev/null |
 	grep -vE 'EXPECTATION|ASSERTION|Subtest|pass:|# module:' | sed 's/^ */# /' || true
 python3 "$TOP/scripts/tap.py" kunit "$out/results.json"
+klog_check kunit KUnit "$out/test.log" || rc=1
 exit $rc

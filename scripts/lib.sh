@@ -14,6 +14,21 @@ export CCACHE_BASEDIR=$TOP
 
 KMAKE=(make -C "$TREE" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
 
+# What a kernel log must not hold (vm-run.sh, kunit.sh): bugs, warnings,
+# lockdep and KASAN reports, a task blocked (hung task detector), a CPU
+# stuck (soft lockup), an RCU stall, the OOM killer.
+KLOG_BAD='BUG:|WARNING:|Oops|possible circular locking|possible recursive locking|inconsistent lock state|KASAN:|INFO: task .* blocked|soft lockup|rcu: INFO|self-detected stall|Out of memory|oom-kill'
+
+# klog_check LAYER NAME LOG: one TAP line for the log.
+klog_check() {
+	if grep -qE "$KLOG_BAD" "$3"; then
+		grep -E -A5 "$KLOG_BAD" "$3" | head -n 30 | sed 's/^/# /'
+		echo "not ok - $1: $2 kernel log clean"
+		return 1
+	fi
+	echo "ok - $1: $2 kernel log clean"
+}
+
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
