@@ -15,6 +15,22 @@ t() {
 	fi
 }
 
+# must CMD...: a setup step; its failure is a failed test of its own.
+must() {
+	"$@" || { echo "VMTEST not ok setup: $*"; return 1; }
+}
+
+# running_on PID CPU: PID is running (R) on CPU, within 5 s.
+running_on() {
+	i=0
+	while [ $i -lt 50 ]; do
+		set -- $1 $2 $(cat /proc/$1/stat 2>/dev/null)
+		[ "$5" = R ] && [ "${41}" = $2 ] && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
 param() { cat /sys/module/$1/parameters/$2; }
 
 # expect_eq WHAT GOT WANT

@@ -21,9 +21,9 @@ rstat() {
 	done
 	echo $n
 }
-mfolios() {
+mfolios() {	# [MIGRATOR]: folios copied by it, or by all
 	n=0
-	for m in $MO/migrators/*/stats/folios; do
+	for m in $MO/migrators/${1:-*}/stats/folios; do
 		[ -f "$m" ] && n=$((n + $(cat "$m")))
 	done
 	echo $n
@@ -40,15 +40,19 @@ cell() {
 	mode=$1 kind=$2 how=$3 kib=$4 reason=$5 route=$6 file=${7:-}
 	b0=$(rstat $reason batches) f0=$(rstat $reason folios)
 	c0=$(rstat $reason cpu_folios) fb0=$(rstat $reason fallback_folios)
-	m0=$(mfolios) s0=$(date +%s)
+	m0=$(mfolios) s0=$(date +%s) d0=$(mfolios dcbm) t0=$(mfolios mtcopy)
 	out=$(migrate_kinds $kind $how $kib $file 2>&1)
 	rc=$?
 	# Memory hotplug: the data may land only in blocks that cannot go
 	# offline (Normal pages or firmware pages in them, as the history of
-	# the VM has it): fault it in afresh, up to 8 times.
+	# the VM has it): fault it in afresh, up to 8 times.  Every try
+	# checked its bytes: a failed try must have lost none.
 	tries=1
 	while [ $how = offline ] && [ $rc != 0 ] && [ $tries -lt 8 ] &&
 		echo "$out" | grep -q blocks_offlined=0; do
+		echo "$out"
+		echo "$out" | grep -q 'bad_bytes=0 ' ||
+			{ echo "try $tries: bytes lost or not checked"; return 1; }
 		echo "no block holding the data could go offline: try $((tries += 1))"
 		out=$(migrate_kinds $kind $how $kib $file 2>&1)
 		rc=$?
@@ -58,7 +62,9 @@ cell() {
 	b=$(($(rstat $reason batches) - b0)) f=$(($(rstat $reason folios) - f0))
 	c=$(($(rstat $reason cpu_folios) - c0))
 	fb=$(($(rstat $reason fallback_folios) - fb0)) m=$(($(mfolios) - m0))
-	echo "CELL $mode $kind $how bytes=$(($kib * 1024)) batches=$b batch_copied=$f by_migrators=$m cpu_fallback=$fb per_folio=$c seconds=$(($(date +%s) - s0))"
+	echo "CELL $mode $kind $how bytes=$(($kib * 1024)) batches=$b batch_copied=$f by_migrators=$m" \
+		"dcbm=$(($(mfolios dcbm) - d0)) mtcopy=$(($(mfolios mtcopy) - t0))" \
+		"cpu_fallback=$fb per_folio=$c seconds=$(($(date +%s) - s0))"
 	if [ $mode != forced ]; then
 		expect_eq "batches counted with no migrator" $b 0
 		return
@@ -74,6 +80,12 @@ cell() {
 			{ echo "migrators copied $m folios, far fewer than $f"; return 1; }
 		expect_eq "CPU fallback folios" $fb 0 || return 1
 		[ $route = offload ] && return
+		# The ways that name the memory move every folio of it, each
+		# batch-copied (a retried move copies again: at least).
+		n=$((kib / ${EXPECT_FOLIO_KIB:-4}))
+		case $how in move_pages|mbind|migrate_pages|soft_offline)
+			[ $f -ge $n ] || { echo "batch-copied $f folios of the cell's $n"; return 1; } ;;
+		esac
 		# NUMA balancing also migrates other tasks' pages meanwhile (the
 		# shell's, a mapped text page with its extra references): 1 %.
 		if [ $reason = numa_misplaced ]; then
@@ -90,6 +102,18 @@ cell() {
 	esac
 }
 
+# large KIB [AFTER] CMD...: the data's folios must be of KIB before the move
+# and of AFTER (default KIB; 0: not checked) after it (/proc/kpageflags).
+large() {
+	EXPECT_FOLIO_KIB=$1 EXPECT_FOLIO_KIB_AFTER=$1
+	shift
+	case $1 in [0-9]*) EXPECT_FOLIO_KIB_AFTER=$1; shift ;; esac
+	export EXPECT_FOLIO_KIB EXPECT_FOLIO_KIB_AFTER
+	"$@"; rc=$?
+	unset EXPECT_FOLIO_KIB EXPECT_FOLIO_KIB_AFTER
+	return $rc
+}
+
 hugetlb_pools() {	# NODE0 NODE1
 	echo $1 > $NODE/node0/$HP && echo $2 > $NODE/node1/$HP &&
 		expect_eq "node0 pool" $(cat $NODE/node0/$HP) $1 &&
@@ -104,12 +128,12 @@ hugetlb_pools() {	# NODE0 NODE1
 # dissolve: (0, 2).  A leaked page would read (2, 2) or more.
 hugetlb_cell() {
 	hugetlb_pools 2 $4 || return 1
-	export FOLIO_KIB=2048
+	export FOLIO_KIB=2048 EXPECT_FOLIO_KIB=2048 EXPECT_FOLIO_KIB_AFTER=2048
 	r=syscall_or_cpuset
 	[ $3 = mbind ] && r=mempolicy_mbind
 	[ $3 = soft_offline ] && r=memory_failure
 	cell $1 $2 $3 4096 $r nobatch $7; rc=$?
-	unset FOLIO_KIB
+	unset FOLIO_KIB EXPECT_FOLIO_KIB EXPECT_FOLIO_KIB_AFTER
 	[ $rc = 0 ] || return 1
 	[ -z "$7" ] || rm -f $7
 	expect_eq "node0 pool after" $(cat $NODE/node0/$HP) $5 &&
@@ -122,15 +146,13 @@ matrix() {
 	t matrix.$mode.anon.move_pages cell $mode anon move_pages $KIB syscall_or_cpuset all
 	t matrix.$mode.anon.migrate_pages cell $mode anon migrate_pages $KIB syscall_or_cpuset offload
 	t matrix.$mode.anon.mbind cell $mode anon mbind $KIB mempolicy_mbind all
-	t matrix.$mode.thp.move_pages cell $mode thp move_pages $KIB syscall_or_cpuset all
-	t matrix.$mode.thp.mbind cell $mode thp mbind $KIB mempolicy_mbind all
-	t matrix.$mode.thp.migrate_pages cell $mode thp migrate_pages $KIB syscall_or_cpuset offload
-	if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
-		mthp_64k on
-		t matrix.$mode.mthp64k.mbind cell $mode mthp mbind $KIB mempolicy_mbind all
-		t matrix.$mode.mthp64k.move_pages cell $mode mthp move_pages $KIB syscall_or_cpuset all
-		mthp_64k off
-	fi
+	t matrix.$mode.thp.move_pages large 2048 cell $mode thp move_pages $KIB syscall_or_cpuset all
+	t matrix.$mode.thp.mbind large 2048 cell $mode thp mbind $KIB mempolicy_mbind all
+	t matrix.$mode.thp.migrate_pages large 2048 cell $mode thp migrate_pages $KIB syscall_or_cpuset offload
+	mthp_64k on
+	t matrix.$mode.mthp64k.mbind large 64 cell $mode mthp mbind $KIB mempolicy_mbind all
+	t matrix.$mode.mthp64k.move_pages large 64 cell $mode mthp move_pages $KIB syscall_or_cpuset all
+	mthp_64k off
 	t matrix.$mode.shared.move_pages cell $mode shared move_pages $KIB syscall_or_cpuset all
 	t matrix.$mode.shared.mbind cell $mode shared mbind $KIB mempolicy_mbind all
 	t matrix.$mode.fork.move_pages cell $mode fork move_pages $KIB syscall_or_cpuset all
@@ -140,22 +162,23 @@ matrix() {
 	t matrix.$mode.tmpfs.migrate_pages cell $mode file migrate_pages $KIB syscall_or_cpuset offload /tmp/matrix
 	rm -f /tmp/matrix
 	mount -t tmpfs -o huge=always,size=64M none /mnt/shmthp
-	t matrix.$mode.tmpfs_huge.move_pages cell $mode file move_pages $KIB syscall_or_cpuset all /mnt/shmthp/f
-	t matrix.$mode.tmpfs_huge.mbind cell $mode file mbind $KIB mempolicy_mbind all /mnt/shmthp/f
+	t matrix.$mode.tmpfs_huge.move_pages large 2048 cell $mode file move_pages $KIB syscall_or_cpuset all /mnt/shmthp/f
+	t matrix.$mode.tmpfs_huge.mbind large 2048 cell $mode file mbind $KIB mempolicy_mbind all /mnt/shmthp/f
 	umount /mnt/shmthp
 	# ext2 page cache carries buffer heads: buffer_migrate_folio() copies
 	# itself, so these folios stay on the per-folio path.
-	mke2fs /dev/ram0 >/dev/null 2>&1 && mount -t ext2 /dev/ram0 /mnt/ext2 &&
-		t matrix.$mode.ext2.move_pages cell $mode file move_pages $KIB syscall_or_cpuset cpu /mnt/ext2/f &&
-		t matrix.$mode.ext2.mbind cell $mode file mbind $KIB mempolicy_mbind cpu /mnt/ext2/f
-	umount /mnt/ext2 2>/dev/null
+	t matrix.$mode.ext2.mounted sh -c 'mke2fs /dev/ram0 >/dev/null && mount -t ext2 /dev/ram0 /mnt/ext2'
+	t matrix.$mode.ext2.move_pages cell $mode file move_pages $KIB syscall_or_cpuset cpu /mnt/ext2/f
+	t matrix.$mode.ext2.mbind cell $mode file mbind $KIB mempolicy_mbind cpu /mnt/ext2/f
+	umount /mnt/ext2
 	t matrix.$mode.ksm.move_pages cell $mode ksm move_pages $KIB syscall_or_cpuset offload
 	t matrix.$mode.mlock.move_pages cell $mode mlock move_pages $KIB syscall_or_cpuset all
 	t matrix.$mode.mlock.mbind cell $mode mlock mbind $KIB mempolicy_mbind all
 	t matrix.$mode.writers.move_pages cell $mode writers move_pages $KIB syscall_or_cpuset offload
 	t matrix.$mode.anon.compaction cell $mode anon compact $KIB compaction offload
 	t matrix.$mode.anon.soft_offline cell $mode anon soft_offline 256 memory_failure all
-	t matrix.$mode.thp.soft_offline cell $mode thp soft_offline 2048 memory_failure offload
+	# Soft offline splits a THP before it migrates the page.
+	t matrix.$mode.thp.soft_offline large 2048 4 cell $mode thp soft_offline 2048 memory_failure offload
 	# 128 MiB: the first movable block also holds Normal pages and the
 	# last ACPI tables; the data must reach a block that can go offline.
 	t matrix.$mode.anon.memory_hotplug cell $mode anon offline 131072 memory_hotplug offload
@@ -163,7 +186,7 @@ matrix() {
 	t matrix.$mode.anon.contig_range cell $mode anon contig $KIB contig_range offload
 	t matrix.$mode.anon.damon cell $mode anon damon $KIB damon offload
 	t matrix.$mode.anon.demotion tiered cell $mode anon demote $KIB demotion offload
-	t matrix.$mode.thp.demotion tiered cell $mode thp demote $KIB demotion offload
+	t matrix.$mode.thp.demotion large 2048 0 tiered cell $mode thp demote $KIB demotion offload
 	t matrix.$mode.anon.demotion_kswapd tiered cell $mode anon kswapd $KIB demotion offload
 	t matrix.$mode.anon.promotion tiered cell $mode anon promote $KIB demotion+numa_misplaced offload
 	# NUMA balancing only here: elsewhere it would move other pages too.
@@ -231,14 +254,14 @@ matrix_setup() {
 # The matrix with offload forced: both real migrators at equal priority,
 # every order, no minimum batch.
 matrix_offloaded() {
-	insmod /modules/testdma.ko channels=4
-	insmod /modules/dcbm.ko channels=4 priority=10 orders=0xffffffff min_batch_pages=0
-	insmod /modules/mtcopy.ko threads=2 decline=0 priority=10 orders=0xffffffff min_batch_pages=0
-	t matrix.forced.loaded sh -c "test -d $MO/migrators/dcbm && test -d $MO/migrators/mtcopy"
+	t matrix.forced.loaded sh -c "insmod /modules/testdma.ko channels=4 &&
+		insmod /modules/dcbm.ko channels=4 priority=10 orders=0xffffffff min_batch_pages=0 &&
+		insmod /modules/mtcopy.ko threads=2 decline=0 priority=10 orders=0xffffffff min_batch_pages=0 &&
+		test -d $MO/migrators/dcbm && test -d $MO/migrators/mtcopy"
 	matrix forced
 	t matrix.forced.demotion.dcbm_taken_out demotion_health demote
 	t matrix.forced.demotion_kswapd.dcbm_taken_out demotion_health kswapd
-	rmmod mtcopy; rmmod dcbm; rmmod testdma
+	t matrix.forced.unloaded sh -c 'rmmod mtcopy && rmmod dcbm && rmmod testdma' 
 }
 
 # The whole matrix with no migrator, then with offload forced.

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest tests: migrate node 0 -> node 1 and check every byte and page.
 . /tests/lib.sh
+. /tests/engines.sh
 
 PAGES=$((MB * 256))
 THPS=$((MB / 2))
@@ -56,7 +57,6 @@ fallback_migrate() {
 	expect_eq "healthy after reset" $(cat $MO/migrators/mo_count/healthy) ok
 }
 
-stat() { cat $MO/migrators/$1/stats/$2; }
 
 # split KIND HOW A_PAGES B_PAGES CPU_FOLIOS: migrate, then check the pages
 # each fake copied ("about:N": N within 5 %, "+": some) and the folios of
@@ -76,14 +76,6 @@ split() {
 		within "folios left to the CPU" $c $5
 }
 
-within() {
-	case "$3" in
-	about:*) want=${3#about:}; d=$(($2 - want)); [ $d -lt 0 ] && d=$((-d))
-	    [ $((d * 20)) -le $want ] || { echo "$1: got $2, want about $want"; return 1; } ;;
-	+) [ $2 -gt 0 ] || { echo "$1: got 0, want some"; return 1; } ;;
-	*) expect_eq "$1" $2 $3 ;;
-	esac
-}
 
 # A bad write fails with EINVAL and changes nothing.
 bad_write() {
@@ -94,7 +86,7 @@ bad_write() {
 
 t no_migrator.migrate migrate_all
 
-insmod /modules/mo_test.ko set=seed
+must insmod /modules/mo_test.ko set=seed
 t seed.registered sh -c "dmesg | grep -q 'migrator mo_count registered'"
 t seed.sysfs_dir test -d $MO/migrators/mo_count/stats
 for kind in pages thp; do
@@ -113,7 +105,7 @@ t seed.sysfs_dir_removed_by_rmmod test ! -e $MO/migrators/mo_count
 t after_rmmod.migrate migrate_all
 
 A=$MO/migrators/fake_a B=$MO/migrators/fake_b
-insmod /modules/mo_test.ko set=pair
+must insmod /modules/mo_test.ko set=pair
 t pair.defaults sh -c "[ \"\$(cat $B/orders)\" = 0 ] && [ \"\$(cat $B/reasons)\" = 'syscall_or_cpuset mempolicy_mbind' ]"
 # fake_a (priority 20) takes everything, fake_b (10) nothing.
 t pair.priority split pages move_pages about:$PAGES 0 0
@@ -144,22 +136,32 @@ t pair.rmmod rmmod mo_test
 # is lost.  MIGRATOR is the directory that must be gone afterwards.
 rmmod_under_load() {	# MODULE INSMOD_ARGS KIND MIGRATOR
 	insmod /modules/$1.ko $2 || return 1
-	(for i in 1 2 3 4 5 6; do migrate_check $3 move_pages 16 >/dev/null || exit 1; done) &
+	rm -f /tmp/stop_load /tmp/load_n
+	f0=$(stat $4 folios)
+	(n=0; until [ -e /tmp/stop_load ]; do
+		migrate_check $3 move_pages 16 >/dev/null || exit 1
+		n=$((n + 1))
+	done; echo $n > /tmp/load_n) &
 	pid=$!
-	sleep 1
+	# The unload starts once the migrator copies, while migrations go on.
+	s=0
+	while [ "$(stat $4 folios)" = $f0 ] && [ $s -lt 100 ]; do sleep 0.1; s=$((s + 1)); done
+	[ "$(stat $4 folios)" != $f0 ] || { echo "$4 never copied"; touch /tmp/stop_load; return 1; }
 	tries=1
 	until rmmod $1 2>/dev/null; do
-		[ $tries -lt 50 ] || { echo "rmmod kept failing"; return 1; }
+		[ $tries -lt 50 ] || { echo "rmmod kept failing"; touch /tmp/stop_load; return 1; }
 		tries=$((tries + 1)); sleep 0.1
 	done
-	echo "rmmod succeeded after $tries tries"
+	kill -0 $pid 2>/dev/null || { echo "the migrations had stopped before the unload"; return 1; }
+	sleep 1
+	touch /tmp/stop_load
 	wait $pid || { echo "a migration under rmmod failed"; return 1; }
+	echo "rmmod succeeded after $tries tries while migrating; $(cat /tmp/load_n) migrations in all"
 	test ! -e $MO/migrators/$4
 }
 t rmmod_under_load rmmod_under_load mo_test set=pair pages fake_a
 
 # mtcopy: the multi-threaded CPU migrator.
-THP_SYSFS=/sys/kernel/mm/transparent_hugepage
 
 mtcopy_migrate() {	# KIND HOW FOLIO_KIB: every byte through mtcopy
 	f0=$(stat mtcopy folios) b0=$(stat mtcopy bytes)
@@ -169,39 +171,29 @@ mtcopy_migrate() {	# KIND HOW FOLIO_KIB: every byte through mtcopy
 	all_copied mtcopy $b $f $3
 }
 
-# all_copied WHO BYTES FOLIOS FOLIO_KIB: all of the MB MiB went through WHO
-# (a move retried after -EAGAIN is copied again: a few more are fine).
-all_copied() {
-	[ $2 -ge $((MB << 20)) ] || { echo "bytes copied by $1: got $2, want $((MB << 20))"; return 1; }
-	within "bytes copied by $1" $2 about:$((MB << 20)) &&
-		within "folios copied by $1" $3 about:$((MB * 1024 / $4))
-}
-
 mtcopy_leaves() {	# KIND: left to the CPU by mtcopy's defaults
 	b0=$(stat mtcopy bytes)
 	migrate_check $1 move_pages $MB || return 1
 	expect_eq "bytes copied by mtcopy" $(($(stat mtcopy bytes) - b0)) 0
 }
 
-insmod /modules/mtcopy.ko threads=2 decline=0
+must insmod /modules/mtcopy.ko threads=2 decline=0
 t mtcopy.registered test -d $MO/migrators/mtcopy
 t mtcopy.leaves_4k_to_cpu mtcopy_leaves pages
 t mtcopy.bad.order0_outside_cap bad_write $MO/migrators/mtcopy/orders 0
 for how in move_pages mbind; do
 	t mtcopy.thp.$how mtcopy_migrate thp $how 2048
 done
-if [ -d $THP_SYSFS/hugepages-64kB ]; then
-	mthp_64k on
-	t mtcopy.mthp64k.mbind mtcopy_migrate mthp mbind 64
-	# move_pages(2) migrates an mTHP per batch: 16 pages, below the
-	# default min_batch_pages (512), so the CPU keeps them until the
-	# administrator lowers it.
-	t mtcopy.mthp64k.move_pages.small_batches_on_cpu mtcopy_leaves mthp
-	t mtcopy.min_batch_pages sh -c "echo 16 > $MO/migrators/mtcopy/min_batch_pages"
-	t mtcopy.mthp64k.move_pages mtcopy_migrate mthp move_pages 64
-	echo 512 > $MO/migrators/mtcopy/min_batch_pages
-	mthp_64k off
-fi
+mthp_64k on
+t mtcopy.mthp64k.mbind mtcopy_migrate mthp mbind 64
+# move_pages(2) migrates an mTHP per batch: 16 pages, below the
+# default min_batch_pages (512), so the CPU keeps them until the
+# administrator lowers it.
+t mtcopy.mthp64k.move_pages.small_batches_on_cpu mtcopy_leaves mthp
+t mtcopy.min_batch_pages sh -c "echo 16 > $MO/migrators/mtcopy/min_batch_pages"
+t mtcopy.mthp64k.move_pages mtcopy_migrate mthp move_pages 64
+echo 512 > $MO/migrators/mtcopy/min_batch_pages
+mthp_64k off
 # Helpers go only to idle CPUs: from CPU 0 with CPU 1 idle a helper
 # copies; with CPU 1 kept busy mtcopy declines and the CPU copies, as fast
 # as without offload, instead of queueing a helper behind the busy task.
@@ -209,6 +201,8 @@ mtcopy_helpers() {	# idle|busy
 	s=$MO/migrators/mtcopy/stats/declined
 	h0=$(param mtcopy helpers) d0=$(cat $s)
 	[ $1 = busy ] && { taskset 2 sh -c 'while :; do :; done' & spin=$!; }
+	# The spinner runs on CPU 1 before the migration starts.
+	[ $1 = busy ] && ! running_on $spin 1 && { kill $spin; echo "spinner not running on CPU 1"; return 1; }
 	taskset 1 migrate_check thp move_pages 16; rc=$?
 	[ $1 = busy ] && kill $spin
 	h=$(($(param mtcopy helpers) - h0)) d=$(($(cat $s) - d0))
@@ -230,33 +224,12 @@ t mtcopy.one_thread.thp mtcopy_migrate thp move_pages 2048
 t mtcopy.rmmod rmmod mtcopy
 t mtcopy.rmmod_under_load rmmod_under_load mtcopy "threads=2 decline=0" thp mtcopy
 
-# dcbm over the test-only memcpy DMA engine.
-DMA=/sys/module/testdma/parameters
+# dcbm over the test-only memcpy DMA engine (engines.sh).
 
-migrator_migrate() {	# MIGRATOR KIND HOW FOLIO_KIB: every byte through it
-	f0=$(stat $1 folios) b0=$(stat $1 bytes)
-	migrate_check $2 $3 $MB || return 1
-	f=$(($(stat $1 folios) - f0)) b=$(($(stat $1 bytes) - b0))
-	echo "$1 copied $f folios, $((b >> 20)) MiB"
-	all_copied $1 $b $f $4
-}
 
-# Injected failures (or, with "timeout", descriptors too slow and aborted):
-# every byte arrives, errors and fallbacks are counted.
-dcbm_faults() {	# HOW [timeout]
-	e0=$(stat dcbm errors) f0=$(cat $DMA/failed) c0=$(cat $MO/stats/fallback_folios)
-	h0=$(stat dcbm held_folios)
-	migrate_check thp $1 $MB || return 1
-	e=$(($(stat dcbm errors) - e0)) f=$(($(cat $DMA/failed) - f0))
-	c=$(($(cat $MO/stats/fallback_folios) - c0))
-	echo "testdma failed $f descriptors, dcbm failed $e sub-batches, CPU copied $c folios," \
-		"$(($(stat dcbm held_folios) - h0)) folios held"
-	[ $f -gt 0 ] || [ "$2" = timeout ] || { echo "no descriptor failed"; return 1; }
-	[ $e -gt 0 ] && expect_eq "CPU copied folios of failed sub-batches" $c $e
-}
 
-insmod /modules/testdma.ko channels=4
-insmod /modules/dcbm.ko channels=4
+must insmod /modules/testdma.ko channels=4
+must insmod /modules/dcbm.ko channels=4
 t dcbm.registered test -d $MO/migrators/dcbm
 t dcbm.leaves_4k_to_cpu sh -c ". /tests/lib.sh; b0=\$(cat $MO/migrators/dcbm/stats/bytes); migrate_check pages move_pages $MB >/dev/null && expect_eq bytes \$((\$(cat $MO/migrators/dcbm/stats/bytes) - b0)) 0"
 for how in move_pages mbind; do
@@ -281,7 +254,7 @@ for how in move_pages mbind; do
 	t dcbm.faults.thp.$how dcbm_faults $how
 done
 echo 0 > $DMA/fail_every
-t dcbm.not_mc_safe sh -c "! grep -q memory_failure $MO/migrators/dcbm/capable_reasons"
+t dcbm.not_mc_safe sh -c "test -s $MO/migrators/dcbm/capable_reasons && ! grep -q memory_failure $MO/migrators/dcbm/capable_reasons"
 t dcbm.bad.timeout_ms bad_write /sys/module/dcbm/parameters/timeout_ms 0
 t dcbm.bad.orders sh -c "rmmod dcbm && ! insmod /modules/dcbm.ko orders=0x80000000 && insmod /modules/dcbm.ko channels=4"
 
@@ -304,91 +277,7 @@ two_migrating() {	# HOW (PIN: a command to run them under)
 	[ $r1 = 0 ] && [ $r2 = 0 ]
 }
 
-# Each engine's contract as its driver keeps it (testdma model=..., the
-# table of Documentation/mm/migrate_copy_offload.rst), dcbm over it alone.
-engine() {	# MODEL [DCBM_ARGS...]: reload both over that model
-	m=$1; shift
-	rmmod dcbm 2>/dev/null; rmmod testdma 2>/dev/null
-	insmod /modules/testdma.ko model=$m channels=4 && insmod /modules/dcbm.ko channels=4 "$@"
-}
-# Every THP through dcbm, judged by the callbacks alone (idxd's tx_status
-# is DMA_OUT_OF_ORDER for every cookie).
-engine_copies() {
-	migrator_migrate dcbm thp move_pages 2048 && migrator_migrate dcbm thp mbind 2048
-}
-# One descriptor in five fails, reported as the driver reports it (ptdma
-# and zynqmp_dma: as a success): no failed copy counts, every byte arrives.
-engine_faults() {
-	echo 5 > $DMA/fail_every
-	dcbm_faults move_pages; rc=$?
-	echo 0 > $DMA/fail_every
-	return $rc
-}
-# Batches of 32 mTHPs of 64 KiB over 4 channels: one interrupt per channel
-# per sub-batch where completion is in order, one per descriptor where not.
-engine_interrupts() {	# IN_ORDER
-	mthp_64k on || return 1
-	b0=$(stat dcbm batches) d0=$(cat $DMA/completed) i0=$(cat $DMA/interrupts)
-	migrate_check mthp mbind 4; rc=$?
-	mthp_64k off
-	b=$(($(stat dcbm batches) - b0)) d=$(($(cat $DMA/completed) - d0))
-	i=$(($(cat $DMA/interrupts) - i0))
-	echo "$b sub-batches, $d descriptors, $i interrupts"
-	[ $rc = 0 ] && [ $b -gt 0 ] || return 1
-	if [ $1 = 1 ]; then expect_eq interrupts $i $((b * 4)); else expect_eq interrupts $i $d; fi
-}
-# The engine never completes.  While dcbm's caller waits for it (timeout_ms
-# 5000), other migrators load and unload: their unregistration waits for
-# no call of dcbm's.  The caller then returns, the destinations held (the
-# folios stay where they were or are copied afresh), and when the engine
-# finally completes, its writes land in held pages only: canaries on both
-# nodes and the process's new contents unchanged.
-engine_hung() {
-	rm -f /tmp/held /tmp/released
-	h0=$(stat dcbm held_folios) i0=$(cat $DMA/issued)
-	echo 1 > $DMA/hang
-	HELD_FILE=/tmp/held RELEASE_FILE=/tmp/released CANARY_MIB=8 LATE_MS=300 \
-		migrate_check thp move_pages 16 > /tmp/hung.out 2>&1 & p=$!
-	s=0
-	while [ "$(cat $DMA/issued)" = $i0 ] && [ $s -lt 300 ]; do sleep 0.1; s=$((s + 1)); done
-	timeout 60 sh -c "insmod /modules/mtcopy.ko && rmmod mtcopy &&
-		insmod /modules/mo_test.ko set=seed && rmmod mo_test"; r=$?
-	waiting=$(param dcbm held)
-	[ -e /tmp/held ] && waiting=returned
-	s=0
-	while [ ! -e /tmp/held ] && [ $s -lt 600 ]; do sleep 0.1; s=$((s + 1)); done
-	returned=0
-	[ -e /tmp/held ] && returned=1
-	held=$(param dcbm held) h=$(($(stat dcbm held_folios) - h0))
-	echo 0 > $DMA/hang
-	touch /tmp/released
-	wait $p; rc=$?
-	cat /tmp/hung.out
-	s=0
-	while [ "$(param dcbm held)" != 0 ] && [ $s -lt 100 ]; do sleep 0.1; s=$((s + 1)); done
-	echo "other migrators loaded and unloaded ($r) while dcbm held $waiting sub-batches;" \
-		"then $held sub-batches held, $h folios; $(param dcbm held) held" \
-		"$((s * 100)) ms at most after the late completion"
-	expect_eq "other migrators loaded and unloaded" $r 0 &&
-		expect_eq "sub-batches held while dcbm's caller waited" $waiting 0 &&
-		expect_eq "returned while the engine hung" $returned 1 &&
-		[ $rc = 0 ] && [ $held -gt 0 ] && [ $h -gt 0 ] &&
-		expect_eq "held after the late completion" $(param dcbm held) 0
-}
-echo 0 > $MO/max_failures
-for m in ioat idxd ptdma hidma zynqmp; do
-	engine $m timeout_ms=2000
-	t dcbm.$m.copies engine_copies
-	t dcbm.$m.faults engine_faults
-	in_order=1
-	[ $m = idxd ] && in_order=0
-	if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
-		engine $m orders=0x10 min_batch_pages=0
-		t dcbm.$m.interrupts engine_interrupts $in_order
-	fi
-	engine $m timeout_ms=5000
-	t dcbm.$m.hung_engine engine_hung
-done
+engine_contracts dcbm "ioat idxd ptdma hidma zynqmp" "copies faults interrupts hung_engine"
 engine ptdma
 t dcbm.ptdma.verified sh -c "dmesg | grep -q 'ptdma.*every copy is compared'"
 engine testdma
@@ -397,8 +286,8 @@ echo 3 > $MO/max_failures
 # A busy engine gets no queue: with one channel and two processes, a
 # sub-batch that finds it claimed is declined at once and copied by the
 # CPU, and that is not held against dcbm's health.
-rmmod dcbm
-insmod /modules/dcbm.ko channels=1
+must rmmod dcbm
+must insmod /modules/dcbm.ko channels=1
 echo 100 > $DMA/delay_ms
 echo 1 > $MO/max_failures
 busy_declines() {
@@ -412,8 +301,8 @@ busy_declines() {
 t dcbm.busy.declined_not_failed busy_declines
 echo 0 > $DMA/delay_ms
 echo 3 > $MO/max_failures
-rmmod dcbm
-insmod /modules/dcbm.ko channels=4
+must rmmod dcbm
+must insmod /modules/dcbm.ko channels=4
 
 # Health that heals: testdma fails every descriptor, dcbm is taken out
 # (and, re-admitted while the engine still fails, relapses); once the
@@ -487,32 +376,30 @@ trace_adds_up() {
 # the caller, dcbm's mTHPs go to the core's reclaim workqueue, and time
 # out there.  Giving up there must not wait on a non-reclaim workqueue
 # (lockdep and the workqueue code warn; "kernel log clean" fails).
-if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
-	mthp_64k on
-	insmod /modules/mtcopy.ko threads=1 priority=20 orders=0x1 min_batch_pages=0
-	rmmod dcbm
-	insmod /modules/dcbm.ko channels=4 priority=10 orders=0x10 min_batch_pages=0 timeout_ms=10
-	echo 0 > $MO/max_failures
-	echo 100 > $DMA/delay_ms
-	second_timing_out() {
-		e0=$(stat dcbm errors) m0=$(stat mtcopy folios)
-		UNMIGRATED_OK=1 migrate_check mixed move_pages 4 || return 1
-		e=$(($(stat dcbm errors) - e0)) m=$(($(stat mtcopy folios) - m0))
-		echo "mtcopy copied $m folios, dcbm timed out on $e sub-batches"
-		[ $e -gt 0 ] && [ $m -gt 0 ]
-	}
-	t dcbm.second_on_reclaim_wq.timing_out second_timing_out
-	echo 0 > $DMA/delay_ms
-	echo 5000 > /sys/module/dcbm/parameters/timeout_ms
-	echo 3 > $MO/max_failures
-	rmmod mtcopy
-	mthp_64k off
-	rmmod dcbm
-	insmod /modules/dcbm.ko channels=4
-fi
+mthp_64k on
+must insmod /modules/mtcopy.ko threads=1 priority=20 orders=0x1 min_batch_pages=0
+must rmmod dcbm
+must insmod /modules/dcbm.ko channels=4 priority=10 orders=0x10 min_batch_pages=0 timeout_ms=10
+echo 0 > $MO/max_failures
+echo 100 > $DMA/delay_ms
+second_timing_out() {
+	e0=$(stat dcbm errors) m0=$(stat mtcopy folios)
+	UNMIGRATED_OK=1 migrate_check mixed move_pages 4 || return 1
+	e=$(($(stat dcbm errors) - e0)) m=$(($(stat mtcopy folios) - m0))
+	echo "mtcopy copied $m folios, dcbm timed out on $e sub-batches"
+	[ $e -gt 0 ] && [ $m -gt 0 ]
+}
+t dcbm.second_on_reclaim_wq.timing_out second_timing_out
+echo 0 > $DMA/delay_ms
+echo 5000 > /sys/module/dcbm/parameters/timeout_ms
+echo 3 > $MO/max_failures
+must rmmod mtcopy
+mthp_64k off
+must rmmod dcbm
+must insmod /modules/dcbm.ko channels=4
 
 # Both real migrators: dcbm (priority 20) over mtcopy (10), then equal.
-insmod /modules/mtcopy.ko threads=2 decline=0
+must insmod /modules/mtcopy.ko threads=2 decline=0
 t both.dcbm_priority migrator_migrate dcbm thp move_pages 2048
 t both.equal_priority sh -c "echo 10 > $MO/migrators/dcbm/priority"
 both_split() {
@@ -545,9 +432,9 @@ t both.rmmod sh -c "rmmod mtcopy"
 # NUMA-local routing: testdma with one device per node, dcbm one migrator
 # per node.  With locality dst every THP goes to the engine of its
 # destination node, with src to that of its source, in both directions.
-rmmod testdma
-insmod /modules/testdma.ko channels=2 per_node=1
-insmod /modules/dcbm.ko channels=2
+must rmmod testdma
+must insmod /modules/testdma.ko channels=2 per_node=1
+must insmod /modules/dcbm.ko channels=2
 locality_nodes() {
 	expect_eq "dcbm-node0 nodes" "$(cat $MO/migrators/dcbm-node0/nodes)" 0 &&
 		expect_eq "dcbm-node1 nodes" "$(cat $MO/migrators/dcbm-node1/nodes)" 1
@@ -572,11 +459,11 @@ t locality.src locality_routes src
 t locality.bad.policy bad_write $MO/reasons/syscall_or_cpuset/locality nearest
 echo none > $MO/reasons/syscall_or_cpuset/locality
 t dcbm.unbind.engine_goes_away dcbm_unbind
-rmmod dcbm && rmmod testdma
-insmod /modules/testdma.ko model=hidma channels=4
+must rmmod dcbm && must rmmod testdma
+must insmod /modules/testdma.ko model=hidma channels=4
 
 # dcbm on the shared channels of dma_find_channel(), not private ones.
-insmod /modules/dcbm.ko shared=1
+must insmod /modules/dcbm.ko shared=1
 t dcbm.shared.registered sh -c "dmesg | grep -q 'dcbm: 1 shared channel'"
 t dcbm.shared.thp migrator_migrate dcbm thp mbind 2048
 # A second dmaengine client on the same shared channel (client and
@@ -587,7 +474,7 @@ t dcbm.shared.thp migrator_migrate dcbm thp mbind 2048
 # one of the client's transfers completes and is copied.
 echo 10 > /sys/module/dcbm/parameters/timeout_ms
 echo 100 > $DMA/delay_ms
-insmod /modules/dma_client.ko cpu=0
+must insmod /modules/dma_client.ko cpu=0
 shared_with_client() {
 	PIN="taskset 1" two_migrating move_pages || return 1
 	c=$(param dma_client copies) e=$(param dma_client errors)
@@ -595,7 +482,7 @@ shared_with_client() {
 	[ $c -gt 0 ] && expect_eq "client errors" $e 0
 }
 t dcbm.shared.second_client.two_timing_out shared_with_client
-rmmod dma_client
+must rmmod dma_client
 echo 0 > $DMA/delay_ms
 echo 5000 > /sys/module/dcbm/parameters/timeout_ms
 t dcbm.shared.rmmod sh -c "rmmod dcbm && rmmod testdma"

@@ -12,7 +12,8 @@
  * shared with a child until it checks its view too), file (MAP_SHARED of
  * FILE: tmpfs, a block filesystem, hugetlbfs), hugetlb (MAP_HUGETLB
  * anonymous), ksm (pages merged by KSM), mlock, writers (threads keep
- * writing while it migrates; each checks its own last values).
+ * writing the first half of every page while it migrates; each checks its
+ * own last values, the second halves keep the pattern).
  *
  * HOW: move_pages, migrate_pages, mbind (to node 1); soft_offline
  * (MADV_SOFT_OFFLINE, memory_failure); compact (/proc/sys/vm/compact_memory
@@ -31,6 +32,10 @@
  * contig_range); damon (a DAMON scheme migrates the cold physical range
  * of the data to node 1: damon).  demote and promote need the task in its
  * own cgroup: CGROUP names its directory.
+ *
+ * EXPECT_FOLIO_KIB: the folio size the data must have before the move
+ * (/proc/kpageflags), and after it unless EXPECT_FOLIO_KIB_AFTER says
+ * otherwise (0: not checked).
  *
  * Prints "size=... moved=... seconds=... bad_bytes=..." and exits 0 when
  * every byte is intact and the memory went where HOW says.
@@ -88,17 +93,27 @@ static long sys_move_pages(unsigned long count, void **pages,
 		       nodes ? MPOL_MF_MOVE_ALL : 0);
 }
 
+/*
+ * Each run has patterns of its own (seeded by its pid): a page freed by an
+ * earlier run and reused as a destination never holds the right bytes.
+ */
+static uint64_t run_seed;
+
 static unsigned char pattern(size_t i, unsigned int seed)
 {
-	uint64_t x = (i / 8) * 0x9E3779B97F4A7C15ULL + seed;
+	uint64_t x = (i / 8) * 0x9E3779B97F4A7C15ULL + seed + run_seed;
 
 	return (unsigned char)(x >> (8 * (i % 8)));
 }
 
-/* KSM needs identical pages: the pattern repeats every 4 pages. */
+/*
+ * KSM needs identical pages: page j of the second half repeats page j of
+ * the first, and no two pages of a half are alike, so a merged page that
+ * lands at another page's address shows.
+ */
 static size_t pattern_index(size_t i, int ksm)
 {
-	return ksm ? i % (4 * psize) : i;
+	return ksm ? i % (size / 2) : i;
 }
 
 static int write_file(const char *path, const char *val)
@@ -174,6 +189,39 @@ static int page_pfns(uint64_t *pfn)
 		pfn[i] = e & ((1ULL << 55) - 1);
 	}
 	close(fd);
+	return 0;
+}
+
+/* Pages of the data whose frame is not the one in @before. */
+static long pages_moved(const uint64_t *before)
+{
+	unsigned long i, n = pages_count();
+	uint64_t *now = malloc(n * sizeof(*now));
+	long moved = 0;
+
+	if (!now || page_pfns(now))
+		return -1;
+	for (i = 0; i < n; i++)
+		moved += now[i] != before[i];
+	free(now);
+	return moved;
+}
+
+/*
+ * The ways that do not name a node must still have moved the data itself,
+ * not merely some page of the system: at least one page of it each.
+ */
+static int moved_enough(const char *how, long moved)
+{
+	static const char * const ways[] = { "compact", "pin", "contig",
+		"offline", "soft_offline", "demote", "kswapd", NULL };
+	int i;
+
+	for (i = 0; ways[i]; i++)
+		if (!strcmp(how, ways[i]) && moved <= 0) {
+			fprintf(stderr, "%s moved none of the data\n", how);
+			return -1;
+		}
 	return 0;
 }
 
@@ -322,29 +370,45 @@ struct writer {
 	unsigned char *area;
 	size_t len;
 	volatile int *stop;
+	volatile uint32_t pass;
 	size_t bad;
 };
 
-/* Write passes over its own area; check its own last values at the end. */
+/* Word @i of the words a writer owns: the first half of every page. */
+static uint32_t *writer_word(struct writer *w, size_t i)
+{
+	size_t per_page = psize / 8;
+
+	return (uint32_t *)(w->area + (i / per_page) * psize) + i % per_page;
+}
+
+/*
+ * Write passes over its words until stopped; then check every one against
+ * its last write, or the pattern where the first pass did not reach.
+ */
 static void *writer_fn(void *arg)
 {
 	struct writer *w = arg;
-	uint32_t *word = (uint32_t *)w->area, pass = 1;
-	size_t n = w->len / 4, pos = 0, i;
+	size_t n = w->len / 8, pos = 0, i;
+	uint32_t pass = 1;
 
 	while (!*w->stop) {
-		word[pos] = pass << 20 | (pos & 0xfffff);
+		*writer_word(w, pos) = pass << 20 | (pos & 0xfffff);
 		if (++pos == n) {
 			pos = 0;
-			pass++;
+			w->pass = ++pass;
 		}
 	}
 	for (i = 0; i < n; i++) {
 		uint32_t want = (i < pos ? pass : pass - 1) << 20 | (i & 0xfffff);
+		size_t off = (unsigned char *)writer_word(w, i) - buf, b;
 
-		if (pass == 1 && i >= pos)
-			continue;	/* never written: still the pattern */
-		w->bad += word[i] != want;
+		if (pass > 1 || i < pos) {
+			w->bad += *writer_word(w, i) != want;
+			continue;
+		}
+		for (b = 0; b < 4; b++)
+			w->bad += buf[off + b] != pattern(off + b, 0);
 	}
 	return NULL;
 }
@@ -718,17 +782,38 @@ static int prepare(const char *kind, const char *how)
 	return 0;
 }
 
-static size_t check_bytes(const char *kind)
+/* Bytes off the pattern @seed; writers own the first half of each page. */
+static size_t check_pattern(const char *kind, unsigned int seed)
 {
-	int ksm = !strcmp(kind, "ksm");
+	int ksm = !strcmp(kind, "ksm"), writers = !strcmp(kind, "writers");
 	size_t i, bad = 0;
 
-	for (i = 0; i < size; i++)
-		bad += buf[i] != pattern(pattern_index(i, ksm), 0);
+	for (i = 0; i < size; i++) {
+		if (writers && i % psize < (size_t)psize / 2)
+			continue;
+		bad += buf[i] != pattern(pattern_index(i, ksm), seed);
+	}
 	return bad;
 }
 
-/* fork: the child shares the pages until the parent has migrated them. */
+static size_t check_bytes(const char *kind)
+{
+	return check_pattern(kind, 0);
+}
+
+static void fill(unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		buf[i] = pattern(i, seed);
+}
+
+/*
+ * fork: the child shares the pages until the parent has migrated them; then
+ * both see the data, and each writes its own over the moved pages (breaking
+ * copy-on-write of every page) and must read back its own, not the other's.
+ */
 static pid_t fork_sharer(int *go)
 {
 	pid_t pid;
@@ -742,7 +827,52 @@ static pid_t fork_sharer(int *go)
 	close(go[1]);
 	if (read(go[0], &c, 1) != 1)
 		_exit(2);
-	_exit(check_bytes("fork") ? 1 : 0);
+	if (check_bytes("fork"))
+		_exit(1);
+	fill(2);
+	usleep(100000);		/* the parent writes meanwhile */
+	_exit(check_pattern("fork", 2) ? 3 : 0);
+}
+
+/* The folio size of the data in KiB, 0 if mixed; -1 on error. */
+static long folio_kib(void)
+{
+	unsigned long i, n = pages_count(), heads = 0, large = 0;
+	uint64_t *pfn = malloc(n * sizeof(*pfn)), flags;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	if (!pfn || fd < 0 || page_pfns(pfn))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (pread(fd, &flags, 8, pfn[i] * 8) != 8)
+			return -1;
+		heads += (flags >> 15) & 1;	/* KPF_COMPOUND_HEAD */
+		large += ((flags >> 15) | (flags >> 16)) & 1;	/* _TAIL */
+	}
+	close(fd);
+	free(pfn);
+	if (!large)
+		return psize >> 10;
+	return large == n && heads ? (long)(n / heads * psize) >> 10 : 0;
+}
+
+/* EXPECT_FOLIO_KIB (@after: EXPECT_FOLIO_KIB_AFTER first) against the data. */
+static int check_folio_kib(int after)
+{
+	const char *want = getenv("EXPECT_FOLIO_KIB");
+	long got;
+
+	if (after && getenv("EXPECT_FOLIO_KIB_AFTER"))
+		want = getenv("EXPECT_FOLIO_KIB_AFTER");
+	if (!want || !strcmp(want, "0"))
+		return 0;
+	got = folio_kib();
+	printf("folio_kib_%s=%ld\n", after ? "after" : "before", got);
+	if (got == strtol(want, NULL, 0))
+		return 0;
+	fprintf(stderr, "folios of %ld KiB %s the move, want %s\n", got,
+		after ? "after" : "before", want);
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -753,7 +883,8 @@ int main(int argc, char **argv)
 	size_t bad, wbad = 0;
 	int *status, go[2], i, rc, child_rc = 0;
 	pid_t child = 0;
-	long on1;
+	long on1, moved;
+	uint64_t *pfn0;
 	struct timespec t0, t1;
 
 	if (argc < 4) {
@@ -764,6 +895,7 @@ int main(int argc, char **argv)
 	how = argv[2];
 	size = strtoul(argv[3], NULL, 0) << 10;
 	psize = sysconf(_SC_PAGESIZE);
+	run_seed = (uint64_t)getpid() * 0x2545F4914F6CDD1DULL;
 	if (getenv("CGROUP")) {
 		char path[256];
 
@@ -775,13 +907,30 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(how, "contig") && cma_place_data())
 		return 1;
+	/*
+	 * Reclaim by the cell demotes its data only, not the program's own
+	 * heap and stack: locked, as they are faulted in; the data is not.
+	 */
+	if ((!strcmp(how, "demote") || !strcmp(how, "promote")) &&
+	    mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) {
+		perror("mlockall");
+		return 1;
+	}
 	buf = map_kind(kind, argc > 4 ? argv[4] : "");
+	if (buf && munlock(buf, size)) {
+		perror("munlock");
+		return 1;
+	}
 	status = malloc(pages_count() * sizeof(*status));
-	if (!buf || !status || prepare(kind, how))
+	if (!buf || !status || prepare(kind, how) || check_folio_kib(0))
 		return 1;
-	if (pages_on_node(0, status) != (long)pages_count()) {
-		fprintf(stderr, "memory not on node 0 before migration\n");
-		return 1;
+	/* A page another task migrates meanwhile (compaction) reads busy. */
+	for (i = 0; pages_on_node(0, status) != (long)pages_count(); i++) {
+		if (i == 50) {
+			fprintf(stderr, "memory not on node 0 before migration\n");
+			return 1;
+		}
+		usleep(20000);
 	}
 	if (!strcmp(kind, "fork")) {
 		child = fork_sharer(go);
@@ -795,37 +944,47 @@ int main(int argc, char **argv)
 			w[i].stop = &stop;
 			pthread_create(&w[i].thread, NULL, writer_fn, &w[i]);
 		}
-		usleep(100000);
+		/* Each has written all its words once before the move. */
+		for (i = 0; i < NR_WRITERS; i++)
+			while (w[i].pass < 2)
+				usleep(1000);
 	}
 
+	pfn0 = malloc(pages_count() * sizeof(*pfn0));
+	if (!pfn0 || page_pfns(pfn0))
+		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = migrate(how, status);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc)
 		perror(how);
 
+	/* Stopped as the move ends: a wrong word has no time to be rewritten. */
+	stop = 1;
 	if (!strcmp(kind, "writers")) {
-		usleep(100000);
-		stop = 1;
 		for (i = 0; i < NR_WRITERS; i++) {
 			pthread_join(w[i].thread, NULL);
 			wbad += w[i].bad;
 		}
-		bad = wbad;
-	} else {
-		bad = check_bytes(kind);
 	}
+	bad = wbad + check_bytes(kind);
+	/* Before copy-on-write moves pages: */
+	on1 = pages_on_node(1, status);
+	moved = pages_moved(pfn0);
 	if (child) {
-		if (write(go[1], "x", 1) != 1 || waitpid(child, &child_rc, 0) < 0)
+		if (write(go[1], "x", 1) != 1)
+			return 1;
+		fill(1);
+		if (waitpid(child, &child_rc, 0) < 0)
 			return 1;
 		child_rc = WIFEXITED(child_rc) ? WEXITSTATUS(child_rc) : 1;
+		bad += check_pattern(kind, 1);
 	}
-	on1 = pages_on_node(1, status);
-	printf("size=%zu pages=%lu on_node1=%ld seconds=%.3f bad_bytes=%zu child=%d\n",
-	       size, pages_count(), on1,
+	printf("size=%zu pages=%lu on_node1=%ld moved_pages=%ld seconds=%.3f bad_bytes=%zu child=%d\n",
+	       size, pages_count(), on1, moved,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, bad,
 	       child_rc);
-	if (rc || bad || child_rc)
+	if (rc || bad || child_rc || check_folio_kib(1) || moved_enough(how, moved))
 		return 1;
 	/* The ways that name node 1 must have put every page there. */
 	if ((!strcmp(how, "numa") || !strcmp(how, "damon")) && on1 < numa_enough()) {
