@@ -8,21 +8,44 @@ MO=/sys/kernel/mm/migrate_offload
 DMA=/sys/module/testdma/parameters
 
 say() { echo "# demo: $*"; }
+# A failed migration (a lost byte, a page left behind) ends the demo: the
+# reason is its last line, and make demo fails.
+fail() {
+	say "FAILED: $*"
+	echo "VMTEST not ok demo: $*"
+	echo "VMTEST end"
+	poweroff -f
+	exit 1
+}
 show() { sed 's/^/# demo:   /'; }
 
 migrate() {	# LABEL KIND HOW [REVERSE]
-	out=$(REVERSE=${4:-0} migrate_check $2 $3 $MB) || { say "$1: FAILED: $out"; return 1; }
+	out=$(REVERSE=${4:-0} migrate_check $2 $3 $MB 2>&1) ||
+		fail "$1 ($2 $3): $(echo "$out" | tail -n 1)"
 	mbps=$(echo "$out" | sed 's/.*mbps=\([0-9]*\).*/\1/')
 	say "$(printf '  %-28s %-5s %-10s %6s MB/s   every byte checked' "$1" $2 $3 $mbps)"
 }
 
 folios() { cat $MO/migrators/$1/stats/folios; }
 
+# DEMO_LIE=1 make demo (demo_lie=1 on the kernel command line): a test
+# migrator that flips a byte of every folio serves move_pages(2), to show
+# that the demo fails on a lost byte.
+if grep -q demo_lie=1 /proc/cmdline; then
+	insmod /modules/mo_test.ko set=liar lie=flip lie_every=1 pid=-1 &&
+		echo syscall_or_cpuset > $MO/migrators/liar/reasons ||
+		fail "could not load the lying migrator"
+	say "DEMO_LIE: a migrator that flips a byte of every folio copies for move_pages(2)."
+fi
+say "The MB/s below come from the test kernel under QEMU TCG (lockdep,"
+say "DMA-API debug, no KVM): they show the route, not the speed.  make bench"
+say "measures speed on a production-like kernel."
+say ""
 say "guest: $(nproc) CPUs, NUMA $(ls -d /sys/devices/system/node/node* | sed 's|.*/||' | tr '\n' ' ')- migrating $MB MiB between node 0 and node 1"
 say ""
 say "1. No migrator: the CPU copies each folio."
-migrate "CPU" pages move_pages || exit 1
-migrate "CPU" thp move_pages || exit 1
+migrate "CPU" pages move_pages
+migrate "CPU" thp move_pages
 say ""
 
 say "2. The real migrators: mtcopy (2 threads, priority 10) and dcbm on a"
@@ -36,15 +59,15 @@ for m in $MO/migrators/*; do
 done
 say "   Both leave 4 KiB folios to the CPU (a DMA descriptor or a thread per"
 say "   4 KiB page costs more than it saves); THPs go to dcbm first."
-migrate "4 KiB: CPU" pages move_pages || exit 1
-migrate "THP: dcbm" thp move_pages || exit 1
+migrate "4 KiB: CPU" pages move_pages
+migrate "THP: dcbm" thp move_pages
 say ""
 
 say "3. Routing by reason: dcbm only for mbind (reason mempolicy_mbind);"
 say "   move_pages THPs then go to mtcopy."
 for m in $MO/migrators/dcbm-node*; do echo mempolicy_mbind > $m/reasons; done
 m0=$(folios mtcopy)
-migrate "THP move_pages: mtcopy" thp move_pages || exit 1
+migrate "THP move_pages: mtcopy" thp move_pages
 say "   mtcopy copied $(($(folios mtcopy) - m0)) THPs"
 say ""
 
@@ -53,7 +76,7 @@ say "   destination node:  echo dst > $MO/reasons/mempolicy_mbind/locality"
 echo dst > $MO/reasons/mempolicy_mbind/locality
 for rev in 0 1; do
 	a0=$(folios dcbm-node0) b0=$(folios dcbm-node1)
-	migrate "THP mbind $rev -> $((1 - rev))" thp mbind $rev || exit 1
+	migrate "THP mbind $rev -> $((1 - rev))" thp mbind $rev
 	say "   dcbm-node0 copied $(($(folios dcbm-node0) - a0)) THPs, dcbm-node1 $(($(folios dcbm-node1) - b0))"
 done
 say ""
@@ -65,7 +88,7 @@ say "   one folio)."
 echo 0 > $DMA/fail_every
 echo 1 > $MO/max_failures
 echo 1 > $DMA/fail_every
-migrate "THP mbind, engine failing" thp mbind || exit 1
+migrate "THP mbind, engine failing" thp mbind
 say "   dcbm-node1: $(cat $MO/migrators/dcbm-node1/stats/errors) failed sub-batch(es)," \
 	"healthy=$(cat $MO/migrators/dcbm-node1/healthy), back in $(cat $MO/migrators/dcbm-node1/readmit_ms) ms"
 echo 0 > $DMA/fail_every
@@ -76,7 +99,7 @@ done
 say "   engines repaired; $s s later healthy=$(cat $MO/migrators/dcbm-node1/healthy)" \
 	"(relapses: $(cat $MO/migrators/dcbm-node1/relapses))"
 a0=$(folios dcbm-node0) b0=$(folios dcbm-node1) c0=$(folios dcbm-node2)
-migrate "THP mbind, engine repaired" thp mbind || exit 1
+migrate "THP mbind, engine repaired" thp mbind
 say "   dcbm-node1 copied $(($(folios dcbm-node1) - b0)) THPs, healthy=$(cat $MO/migrators/dcbm-node1/healthy);" \
 	"dcbm-node0 and -node2, on probation too, $(($(folios dcbm-node0) - a0)) and" \
 	"$(($(folios dcbm-node2) - c0)) (one probation folio each)"
@@ -92,7 +115,7 @@ sleep 1
 tries=1
 until rmmod dcbm 2>/dev/null || [ $tries = 100 ]; do tries=$((tries + 1)); sleep 0.1; done
 say "   rmmod dcbm after $tries tries: $(ls $MO/migrators | tr '\n' ' ')left"
-wait $pid || exit 1
+wait $pid || fail "THP mbind while dcbm was unloaded"
 echo 0 > $DMA/delay_ms
 say ""
 
