@@ -46,9 +46,25 @@ def phase_table(phase, out):
     return rows
 
 
+def verify_table(verify):
+    """Time of a copy-phase round with verify 64 and 1, paired with 0."""
+    print(f"\n{'migrator':8} {'order':>5} {'folios':>6} {'verify':>6} {'rounds':>6} "
+          f"{'median us':>9} {'paired':>6} {'least':>6}")
+    for (m, order, nr), byv in sorted(verify.items()):
+        for v in ("0", "64", "1"):
+            if v not in byv:
+                continue
+            ratios = [byv[v][r] / byv["0"][r] for r in byv[v]
+                      if byv["0"].get(r)]
+            med = statistics.median(byv[v].values()) / 1000
+            print(f"{m:8} {order:>5} {nr:>6} {v:>6} {len(byv[v]):>6} {med:9.0f} "
+                  f"{statistics.median(ratios):6.2f} {max(ratios):6.2f}")
+
+
 def main():
     raw, out = sys.argv[1], sys.argv[2]
     runs, copy, phase, arb, rounds, events = {}, {}, {}, {}, {}, {}
+    verify = {}
     for line in open(raw):
         f = line.split()
         if f[0] == "BENCH":
@@ -63,6 +79,10 @@ def main():
             r = phase.setdefault((int(d["order"]), int(d["folios"]), f[2]), {})
             for k in ("mbps", "first_ns", "median_ns", "copied"):
                 r.setdefault(k, []).append(int(d[k]))
+        elif f[0] == "BENCH_VERIFY":
+            d = kv(f[4:])
+            key = (f[2], d["order"], d["folios"])
+            verify.setdefault(key, {}).setdefault(f[3], {})[f[1]] = int(d["median_ns"])
         elif f[0] == "BENCH_ARB":
             d = kv(f[2:])
             arb.setdefault(d["mode"], []).append(int(d["median_ns"]))
@@ -99,6 +119,8 @@ def main():
     for m, mbps in copy.items():
         print(f"copy throughput of {m} while busy: {mbps:.0f} MB/s")
     prows = phase_table(phase, out) if phase else []
+    if verify:
+        verify_table(verify)
     if arb.get("cpu") and arb.get("arbitration"):
         cpu, cost = statistics.median(arb["cpu"]), statistics.median(arb["arbitration"])
         print(f"\narbitration alone, 512 x 4 KiB: {cost / 1000:.1f} us, "

@@ -90,4 +90,23 @@ while [ $round -le $ROUNDS ]; do
 	done
 	round=$((round + 1))
 done
+
+# The cost of verify (migrators/<name>/verify): off, every 64th folio and
+# every folio, interleaved in each round, for mtcopy (1 thread) and dcbm.
+round=1
+while [ $round -le ${VERIFY_ROUNDS:-15} ]; do
+	for batch in "9 8" "0 512"; do
+		for config in mtcopy1 dcbm; do
+			use $config
+			m=${config%1}
+			for v in 0 64 1; do
+				echo $v > $M/$m/verify
+				echo "offload $batch $REPS" > $B &&
+					echo "BENCH_VERIFY $round $m $v $(cat $B)"
+			done
+			echo 0 > $M/$m/verify
+		done
+	done
+	round=$((round + 1))
+done
 echo "VMTEST ok bench"
