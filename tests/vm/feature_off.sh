@@ -4,3 +4,4 @@
 . /tests/lib.sh
 . /tests/matrix.sh
 matrix_hugetlb off
+t matrix.off.hugetlb.soft_offline hugetlb_cell off hugetlb soft_offline 2 0 2
