@@ -13,7 +13,7 @@ selftest() {
 	for n in 0 1; do
 		echo 4 > /sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages
 	done
-	forced_migrators || return
+	forced_migrators selftest.loaded || return
 	f0=$(($(cat $MO/migrators/dcbm/stats/folios) + $(cat $MO/migrators/mtcopy/stats/folios)))
 	mm_migration > /tmp/selftest.log 2>&1
 	sed 's/^/# selftest: /' /tmp/selftest.log
@@ -27,8 +27,8 @@ selftest() {
 	done
 }
 
-forced_migrators() {
-	t smp4.forced_loaded sh -c 'insmod /modules/testdma.ko channels=4 &&
+forced_migrators() {	# TEST
+	t $1 sh -c 'insmod /modules/testdma.ko channels=4 &&
 		insmod /modules/dcbm.ko channels=4 priority=10 orders=0xffffffff min_batch_pages=0 &&
 		insmod /modules/mtcopy.ko threads=2 decline=0 priority=10 orders=0xffffffff min_batch_pages=0'
 }
@@ -113,6 +113,6 @@ load_test() {
 selftest
 matrix_setup
 liar_layer
-forced_migrators
+forced_migrators load.loaded
 t load.60s_8_processes load_test
 t load.unloaded sh -c 'rmmod mtcopy && rmmod dcbm && rmmod testdma'
