@@ -1473,9 +1473,11 @@ static void unregister_with_batch_in_flight(struct kunit *test)
 	 * flight (users: that call alone); it must not return while the batch
 	 * is inside the migrator.
 	 */
-	for (i = 0; i < 500 && (READ_ONCE(e->registered) ||
-				 atomic_read(&e->users) != 1); i++)
+	for (i = 0; i < 500; i++) {
+		if (!READ_ONCE(e->registered) && atomic_read(&e->users) == 1)
+			break;
 		msleep(20);
+	}
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(e->registered));
 	KUNIT_EXPECT_EQ(test, atomic_read(&e->users), 1);
 	msleep(100);
