@@ -49,7 +49,7 @@ def phase_table(phase, out):
 def verify_table(verify):
     """Time of a copy-phase round with verify 64 and 1, paired with 0."""
     print(f"\n{'migrator':8} {'order':>5} {'folios':>6} {'verify':>6} {'rounds':>6} "
-          f"{'median us':>9} {'paired':>6} {'least':>6}")
+          f"{'median us':>9} {'paired':>6} {'worst':>6}")
     for (m, order, nr), byv in sorted(verify.items()):
         for v in ("0", "64", "1"):
             if v not in byv:

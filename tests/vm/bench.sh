@@ -99,7 +99,11 @@ while [ $round -le ${VERIFY_ROUNDS:-15} ]; do
 		for config in mtcopy1 dcbm; do
 			use $config
 			m=${config%1}
-			for v in 0 64 1; do
+			# Rotated: the first run after a switch pays for it.
+			vs="0 64 1"
+			[ $((round % 3)) = 1 ] && vs="64 1 0"
+			[ $((round % 3)) = 2 ] && vs="1 0 64"
+			for v in $vs; do
 				echo $v > $M/$m/verify
 				echo "offload $batch $REPS" > $B &&
 					echo "BENCH_VERIFY $round $m $v $(cat $B)"
