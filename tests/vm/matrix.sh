@@ -43,17 +43,20 @@ cell() {
 	m0=$(mfolios) s0=$(date +%s) d0=$(mfolios dcbm) t0=$(mfolios mtcopy)
 	out=$(migrate_kinds $kind $how $kib $file 2>&1)
 	rc=$?
-	# Memory hotplug: the data may land only in blocks that cannot go
-	# offline (Normal pages or firmware pages in them, as the history of
-	# the VM has it): fault it in afresh, up to 8 times.  Every try
-	# checked its bytes: a failed try must have lost none.
+	# The data may land where the way cannot reach it: memory hotplug,
+	# only in blocks that cannot go offline (Normal pages or firmware
+	# pages in them, as the history of the VM has it); compaction, above
+	# the point where its two scanners meet (it moves what lies below).
+	# Fault it in afresh, up to 8 times.  Every try checked its bytes: a
+	# failed try must have lost none.
 	tries=1
-	while [ $how = offline ] && [ $rc != 0 ] && [ $tries -lt 8 ] &&
-		echo "$out" | grep -q blocks_offlined=0; do
+	while [ $rc != 0 ] && [ $tries -lt 8 ] &&
+		{ { [ $how = offline ] && echo "$out" | grep -q blocks_offlined=0; } ||
+		{ [ $how = compact ] && echo "$out" | grep -q 'moved none of the data'; }; }; do
 		echo "$out"
 		echo "$out" | grep -q 'bad_bytes=0 ' ||
 			{ echo "try $tries: bytes lost or not checked"; return 1; }
-		echo "no block holding the data could go offline: try $((tries += 1))"
+		echo "the way reached none of the data: try $((tries += 1))"
 		out=$(migrate_kinds $kind $how $kib $file 2>&1)
 		rc=$?
 	done
