@@ -124,6 +124,19 @@ engine_hung() {
 		expect_eq "held after the late completion" $(param dcbm held) 0
 }
 
+# zynqmp_dma holds 32 descriptors per channel: a sub-batch of 4 KiB folios
+# needs more on each of its 4 channels (256 or 512 folios).  A refused prep
+# sets the channel's window; dcbm waits for what it has in flight and goes
+# on: every folio through dcbm, none declined.
+engine_windows() {
+	x0=$(cat $DMA/exhausted) d0=$(stat dcbm declined)
+	migrator_migrate dcbm pages move_pages 4 || return 1
+	x=$(($(cat $DMA/exhausted) - x0)) d=$(($(stat dcbm declined) - d0))
+	echo "preps refused (every descriptor in use): $x; sub-batches declined: $d"
+	[ $x -gt 0 ] || { echo "no prep was refused: the window never filled"; return 1; }
+	expect_eq "sub-batches declined" $d 0
+}
+
 # engine_contracts PREFIX MODELS TESTS: for each model, dcbm over it alone;
 # TESTS of copies, faults, interrupts, hung_engine.
 engine_contracts() {

@@ -278,6 +278,8 @@ two_migrating() {	# HOW (PIN: a command to run them under)
 }
 
 engine_contracts dcbm "ioat idxd ptdma hidma zynqmp" "copies faults interrupts hung_engine"
+engine zynqmp orders=0x1 min_batch_pages=0
+t dcbm.zynqmp.windows engine_windows
 engine ptdma
 t dcbm.ptdma.verified sh -c "dmesg | grep -q 'ptdma.*every copy is compared'"
 engine testdma

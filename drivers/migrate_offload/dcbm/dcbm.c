@@ -42,6 +42,13 @@
  *   claimed by it; with every channel claimed a sub-batch is declined
  *   (-EBUSY) at once.  A mapping, prep or submit failure declines too: a
  *   transient condition, never held against the engine's health.
+ * - Engines hold few descriptors per channel (zynqmp_dma 32:
+ *   zynqmp_dma_prep_memcpy() returns NULL once they are all in use), fewer
+ *   than a batch of 4 KiB folios needs.  A prep that fails while the
+ *   sub-batch has descriptors in flight on that channel sets the channel's
+ *   window to their number: the sub-batch waits for them and goes on, and
+ *   later ones submit a window per channel at a time, the last descriptor
+ *   of each window interrupting.
  * - The copy is not machine-check safe: dcbm never serves memory_failure.
  */
 #include <linux/delay.h>
@@ -182,6 +189,8 @@ struct dcbm_node {
 	unsigned long busy;		/* private channels claimed */
 	unsigned long verify;		/* channels whose copies are compared */
 	unsigned long max_piece;	/* base pages, over all channels */
+	/* descriptors a channel takes at once, learned; 0 while unknown */
+	unsigned int window[DCBM_MAX_CHANNELS];
 	bool registered;
 };
 
@@ -213,6 +222,7 @@ struct dcbm_req {
 	struct list_head node;		/* on dcbm_held_list while held */
 	unsigned int total;		/* pieces planned */
 	unsigned int n;			/* pieces submitted */
+	unsigned int open[DCBM_MAX_CHANNELS];	/* in the current window */
 	struct dcbm_xfer x[];
 };
 
@@ -220,6 +230,7 @@ static struct workqueue_struct *dcbm_wq;
 static LIST_HEAD(dcbm_held_list);
 static DEFINE_SPINLOCK(dcbm_held_lock);
 static DECLARE_WAIT_QUEUE_HEAD(dcbm_held_wait);
+static DECLARE_WAIT_QUEUE_HEAD(dcbm_window_wait);
 
 /* Count @d more callbacks to come; earlier ones may be running. */
 static void dcbm_req_add(struct dcbm_req *r, int d)
@@ -250,8 +261,11 @@ static void dcbm_callback(void *arg, const struct dmaengine_result *res)
 	struct dcbm_req *r = arg;
 	bool held_now;
 
-	if (!dcbm_req_put(r, res && res->result != DMA_TRANS_NOERROR, &held_now))
+	if (!dcbm_req_put(r, res && res->result != DMA_TRANS_NOERROR, &held_now)) {
+		if (wq_has_sleeper(&dcbm_window_wait))
+			wake_up(&dcbm_window_wait);
 		return;
+	}
 	if (held_now)
 		queue_work(dcbm_wq, &r->late);
 	else
@@ -371,6 +385,72 @@ busy:
 	return -EBUSY;
 }
 
+static void dcbm_issue(struct dcbm_req *r, struct dma_chan *chan)
+{
+	unsigned int i;
+
+	if (chan) {
+		dma_async_issue_pending(chan);
+		return;
+	}
+	for_each_set_bit(i, &r->mine, r->g->nr_chans)
+		dma_async_issue_pending(r->g->chans[i]);
+}
+
+/* Only our own count is left: every piece submitted so far completed. */
+static bool dcbm_req_drained(struct dcbm_req *r)
+{
+	unsigned long flags;
+	bool drained;
+
+	spin_lock_irqsave(&r->lock, flags);
+	drained = r->pending == 1;
+	spin_unlock_irqrestore(&r->lock, flags);
+	return drained;
+}
+
+/*
+ * Issue what the sub-batch submitted and wait for all of it, so that its
+ * channels take a new window.  False if the engine did not complete it
+ * within timeout_ms: the sub-batch submits no more.
+ */
+static bool dcbm_drain(struct dcbm_req *r, struct dma_chan *chan)
+{
+	dcbm_issue(r, chan);
+	if (!wait_event_timeout(dcbm_window_wait, dcbm_req_drained(r),
+				msecs_to_jiffies(READ_ONCE(timeout_ms))))
+		return false;
+	memset(r->open, 0, sizeof(r->open));
+	return true;
+}
+
+/*
+ * Submit @x on channel @i of the group: a full window is drained first;
+ * a prep that fails with descriptors of ours in flight on the channel
+ * learns the window, drains it and tries once more.
+ */
+static int dcbm_submit_windowed(struct dcbm_req *r, struct dcbm_xfer *x,
+				unsigned int i, struct dma_chan *chan, bool last)
+{
+	unsigned int *window = &r->g->window[i];
+	int ret;
+
+	if (READ_ONCE(*window) && r->open[i] == READ_ONCE(*window) &&
+	    !dcbm_drain(r, chan))
+		return -EBUSY;
+	last |= r->open[i] + 1 == READ_ONCE(*window);
+	ret = dcbm_submit(r, x, last);
+	if (ret == -EBUSY && r->open[i]) {
+		WRITE_ONCE(*window, r->open[i]);
+		if (!dcbm_drain(r, chan))
+			return -EBUSY;
+		ret = dcbm_submit(r, x, last || *window == 1);
+	}
+	if (!ret)
+		r->open[i]++;
+	return ret;
+}
+
 /* Describe and submit the pieces of every folio, dealt over the channels. */
 static int dcbm_submit_all(struct dcbm_req *r, struct list_head *dst_list,
 			   struct list_head *src_list, unsigned int cnt,
@@ -397,7 +477,8 @@ static int dcbm_submit_all(struct dcbm_req *r, struct list_head *dst_list,
 			x->dst_folio = dst;
 			x->dst_page = folio_page(dst, first);
 			x->src_page = folio_page(src, first);
-			ret = dcbm_submit(r, x, n + chans >= r->total);
+			ret = dcbm_submit_windowed(r, x, i, chan,
+						   n + chans >= r->total);
 			if (ret)
 				return ret;
 			r->n = n + 1;
@@ -519,18 +600,6 @@ static struct dcbm_req *dcbm_req_alloc(struct dcbm_node *g,
 	init_completion(&r->done);
 	INIT_WORK(&r->late, dcbm_late_workfn);
 	return r;
-}
-
-static void dcbm_issue(struct dcbm_req *r, struct dma_chan *chan)
-{
-	unsigned int i;
-
-	if (chan) {
-		dma_async_issue_pending(chan);
-		return;
-	}
-	for_each_set_bit(i, &r->mine, r->g->nr_chans)
-		dma_async_issue_pending(r->g->chans[i]);
 }
 
 static int dcbm_copy(struct migrator *m, struct list_head *dst_list,

@@ -64,6 +64,8 @@ struct testdma_model {
 	bool terminated_succeed;	/* terminated callbacks run, NULL result */
 	/* terminate: a taken burst copies on, with no callback, unwaited for */
 	bool orphans_taken;
+	/* descriptors a channel holds; prep fails while all are in use */
+	unsigned int max_descs;
 };
 
 static const struct testdma_model testdma_models[] = {
@@ -103,11 +105,13 @@ static const struct testdma_model testdma_models[] = {
 	 * is completed with a NULL result, the others freed without
 	 * callback; zynqmp_dma_device_terminate_all() frees without
 	 * callback and leaves the hardware running; synchronize kills the
-	 * tasklet.
+	 * tasklet.  ZYNQMP_DMA_NUM_DESCS (32) descriptors per channel:
+	 * zynqmp_dma_prep_memcpy() returns NULL once desc_free_cnt runs out,
+	 * and zynqmp_dma_free_descriptor() returns one after its callback.
 	 */
 	{ .name = "zynqmp", .driver = "xilinx-zynqmp-dma",
 	  .error = TESTDMA_ERR_RESET, .terminate = true, .synchronize = true,
-	  .orphans_taken = true },
+	  .orphans_taken = true, .max_descs = 32 },
 };
 
 static const struct testdma_model *model_of;
@@ -150,7 +154,9 @@ static bool per_node;
 module_param(per_node, bool, 0444);
 MODULE_PARM_DESC(per_node, "One device per online NUMA node, instead of one of no node");
 
-static unsigned long issued, completed, failed, interrupts, dropped;
+static unsigned long issued, completed, failed, interrupts, dropped, exhausted;
+module_param(exhausted, ulong, 0444);
+MODULE_PARM_DESC(exhausted, "Preps refused: every descriptor of the channel in use (max_descs)");
 module_param(issued, ulong, 0444);
 module_param(completed, ulong, 0444);
 module_param(failed, ulong, 0444);
@@ -174,6 +180,7 @@ struct testdma_chan {
 	struct work_struct work;
 	spinlock_t cb_lock;		/* callbacks against terminate */
 	unsigned int gen;		/* terminations, under cb_lock */
+	atomic_t descs;			/* prepared and not yet freed */
 };
 
 struct testdma {
@@ -209,14 +216,30 @@ static dma_cookie_t testdma_tx_submit(struct dma_async_tx_descriptor *tx)
 	return cookie;
 }
 
+static void testdma_free(struct testdma_desc *d)
+{
+	atomic_dec(&to_testdma_chan(d->tx.chan)->descs);
+	kfree(d);
+}
+
 static struct dma_async_tx_descriptor *
 testdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 		    size_t len, unsigned long flags)
 {
-	struct testdma_desc *d = kzalloc(sizeof(*d), GFP_NOWAIT);
+	struct testdma_chan *c = to_testdma_chan(chan);
+	unsigned int max = model_of->max_descs;
+	struct testdma_desc *d;
 
-	if (!d)
+	if (atomic_inc_return(&c->descs) > max && max) {
+		atomic_dec(&c->descs);
+		exhausted++;
 		return NULL;
+	}
+	d = kzalloc(sizeof(*d), GFP_NOWAIT);
+	if (!d) {
+		atomic_dec(&c->descs);
+		return NULL;
+	}
 	dma_async_tx_descriptor_init(&d->tx, chan);
 	d->tx.flags = flags;
 	d->tx.tx_submit = testdma_tx_submit;
@@ -242,7 +265,7 @@ static void testdma_interrupt(struct testdma_chan *c, struct list_head *done,
 							   d->null_result ? NULL : &d->res);
 		else
 			dropped++;
-		kfree(d);
+		testdma_free(d);
 	}
 	spin_unlock_bh(&c->cb_lock);
 	INIT_LIST_HEAD(done);
@@ -280,7 +303,7 @@ static void testdma_complete_burst(struct testdma_chan *c,
 		list_move_tail(&d->node, &done);
 		if (reset) {		/* freed without callback */
 			list_del(&d->node);
-			kfree(d);
+			testdma_free(d);
 			dropped++;
 			continue;
 		}
@@ -371,7 +394,7 @@ static int testdma_terminate_all(struct dma_chan *chan)
 	list_for_each_entry_safe(d, tmp, &drop, node) {
 		if (model_of->terminated_succeed)
 			dmaengine_desc_get_callback_invoke(&d->tx, NULL);
-		kfree(d);
+		testdma_free(d);
 	}
 	return 0;
 }
