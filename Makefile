@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all prepare vm kunit vmtest static series docs test demo bench export-patches clean distclean
+.PHONY: all prepare vm kunit vmtest static series docs test demo demo-arm64 bench export-patches clean distclean
 
 all: demo
 
@@ -34,6 +34,9 @@ test:
 demo:
 	@$(S)/demo.sh
 
+demo-arm64:
+	@$(S)/demo.sh arm64
+
 bench:
 	@$(S)/bench.sh
 
@@ -42,7 +45,7 @@ export-patches:
 
 # Keep the prepared tree and the ccache: the next build is incremental.
 clean:
-	rm -rf build/vm build/vm-off build/vm-kasan build/vm-bench build/vm-modules build/kunit build/initramfs build/bench \
+	rm -rf build/vm build/vm-off build/vm-kasan build/vm-bench build/vm-arm64 build/vm-modules build/kunit build/initramfs build/bench \
 		build/series build/docs
 
 distclean:

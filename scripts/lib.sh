@@ -49,4 +49,23 @@ need_pkgs() {
 
 BUILD_PKGS=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
 	    cpio ccache qemu-system-x86 busybox-static python3 rsync kmod xz-utils
-	    libnuma-dev sparse git)
+	    libnuma-dev sparse git gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	    qemu-system-arm)
+
+# arm64_busybox: the path of Debian's static arm64 busybox for the arm64
+# VM's initramfs, fetched once (apt-get download, arm64 added as a foreign
+# architecture) into the build directory: never installed, never committed.
+arm64_busybox() {
+	local dir=$BUILD/arm64-busybox
+	if [ ! -x "$dir/bin/busybox" ]; then
+		dpkg --print-foreign-architectures | grep -qx arm64 || {
+			dpkg --add-architecture arm64 && apt-get update -q >/dev/null; } ||
+			die "cannot add arm64 to apt's architectures"
+		rm -rf "$dir" && mkdir -p "$dir/deb"
+		(cd "$dir/deb" && apt-get download -q busybox-static:arm64 >/dev/null 2>&1) ||
+			die "apt-get download busybox-static:arm64 failed"
+		dpkg-deb -x "$dir"/deb/*.deb "$dir/root" && mv "$dir/root/bin" "$dir/bin" ||
+			die "cannot unpack busybox-static:arm64"
+	fi
+	echo "$dir/bin/busybox"
+}

@@ -35,6 +35,10 @@ VM_QUIET=1 VM_DIR=$BUILD/vm-off VM_LAYER=vm-off run vm-off "$TOP/scripts/vm-run.
 # The matrix with offload forced on a KASAN kernel.
 run build-kasan bash -c "'$TOP/scripts/vm-build.sh' kasan >&2 && echo 'ok - build: KASAN VM kernel'"
 VM_QUIET=1 VM_DIR=$BUILD/vm-kasan VM_LAYER=vm-kasan run vm-kasan "$TOP/scripts/vm-run.sh" kasan
+# dcbm through a driver we did not write: arm64, QEMU's xlnx-zcu102 and
+# its ZynqMP DMA (zynqmp_dma), two NUMA nodes from our device tree.
+run build-arm64 bash -c "'$TOP/scripts/vm-build.sh' arm64 >&2 && echo 'ok - build: arm64 VM kernel'"
+VM_QUIET=1 VM_DIR=$BUILD/vm-arm64 VM_LAYER=vm-arm64 run vm-arm64 "$TOP/scripts/vm-run.sh" arm64
 
 # Every layer knows its tests: one that did not run fails (tests/expected).
 log manifest

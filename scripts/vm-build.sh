@@ -5,7 +5,10 @@
 # build/vm; with "off" the same kernel without the feature in build/vm-off;
 # with "kasan" the same kernel with generic KASAN in build/vm-kasan; with
 # "bench" the production-like part, without lock debugging and DEBUG_VM,
-# in build/vm-bench (make bench: a lockdep kernel would measure lockdep).
+# in build/vm-bench (make bench: a lockdep kernel would measure lockdep);
+# with "arm64" the arm64 kernel for QEMU's xlnx-zcu102 and its ZynqMP DMA
+# (scripts/vm-arm64.config), cross-built, with the tree's dtc, in
+# build/vm-arm64.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +18,14 @@ out=$BUILD/vm
 mkdir -p "$out"
 
 frag=$out/fragment.config
-cp "$TOP/scripts/vm.config" "$frag"
+targets=(bzImage modules)
+if [ "$variant" = arm64 ]; then
+	KMAKE+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- CC="ccache aarch64-linux-gnu-gcc")
+	targets=(Image modules scripts_dtc)
+	cp "$TOP/scripts/vm-arm64.config" "$frag"
+else
+	cp "$TOP/scripts/vm.config" "$frag"
+fi
 [ "$variant" = kasan ] && printf '%s\n' '# CONFIG_SLUB_TINY is not set' CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y \
 	CONFIG_KASAN_OUTLINE=y >> "$frag"
 [ "$variant" = bench ] && sed -i -e '/^CONFIG_DEBUG_VM=y/d' -e '/^CONFIG_PROVE_LOCKING=y/d' \
@@ -35,7 +45,7 @@ if ! cmp -s "$frag" "$out/.fragment.used" || [ ! -f "$out/.config" ]; then
 	cp "$frag" "$out/.fragment.used"
 fi
 log "building $variant kernel in $out"
-if ! "${KMAKE[@]}" O="$out" -s bzImage modules >"$out/build.log" 2>&1; then
+if ! "${KMAKE[@]}" O="$out" -s "${targets[@]}" >"$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	die "$variant kernel build failed (log: $out/build.log)"
 fi

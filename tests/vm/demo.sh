@@ -31,6 +31,39 @@ folios() { cat $MO/migrators/$1/stats/folios; }
 # DEMO_LIE=1 make demo (demo_lie=1 on the kernel command line): a test
 # migrator that flips a byte of every folio serves move_pages(2), to show
 # that the demo fails on a lost byte.
+# make demo-arm64: dcbm on the ZynqMP DMA of QEMU's xlnx-zcu102, driven by
+# the kernel's own zynqmp_dma: a DMA engine driver we did not write.
+zdma_irqs() {	# interrupts of each GDMA channel (SPI 124 + N), all CPUs
+	awk '/zynqmp-dma/ { n = 0; for (i = 2; i <= 5; i++) n += $i;
+		printf "%d:%d ", $7 - 156, n }' /proc/interrupts
+}
+if [ "$(uname -m)" = aarch64 ]; then
+	say "arm64, QEMU xlnx-zcu102: $(nproc) Cortex-A53s, NUMA nodes" \
+		"$(ls -d /sys/devices/system/node/node* | sed 's|.*node||' | tr '\n' ' ')(our device tree)"
+	say "The MB/s come from a lockdep, DMA-API debug kernel under QEMU TCG."
+	say ""
+	say "1. No migrator: the CPU copies each folio."
+	migrate "CPU" pages move_pages
+	migrate "CPU" thp move_pages
+	say ""
+	say "2. dcbm over the 8 GDMA channels of the ZynqMP DMA, 4 per node, every"
+	say "   folio size, every batch (orders=all min_batch_pages=0)."
+	insmod /modules/dcbm.ko channels=4 orders=0xffffffff min_batch_pages=0 ||
+		fail "could not load dcbm"
+	dmesg | grep 'dcbm' | tail -n 3 | show
+	a0=$(folios dcbm-node0) b0=$(folios dcbm-node1)
+	migrate "4 KiB: dcbm" pages move_pages
+	migrate "THP: dcbm" thp move_pages
+	say "   dcbm-node0 copied $(($(folios dcbm-node0) - a0)) folios," \
+		"dcbm-node1 $(($(folios dcbm-node1) - b0))"
+	say "   interrupts per GDMA channel (channel:count): $(zdma_irqs)"
+	rmmod dcbm || fail "rmmod dcbm"
+	say ""
+	say "make test runs the arm64 layer (vm-arm64): every byte checked."
+	echo "VMTEST ok demo"
+	exit 0
+fi
+
 if grep -q demo_lie=1 /proc/cmdline; then
 	insmod /modules/mo_test.ko set=liar lie=flip lie_every=1 pid=-1 &&
 		echo syscall_or_cpuset > $MO/migrators/liar/reasons ||
