@@ -25,12 +25,15 @@
  * of a migrator's sysfs directory, which must never happen under mo_lock:
  * kobject_del() waits for store() methods that take mo_lock.
  */
+#include <linux/migrate.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
+/* MIGRATE_REASON, with EM() mapping each reason to its name */
+#include <trace/events/migrate.h>
 #define CREATE_TRACE_POINTS
 #include <trace/events/migrate_offload.h>
 
@@ -257,6 +260,7 @@ void mo_health_probation_passed(struct mo_entry *e)
 /* Set @health and publish a table with @e in or out of it accordingly. */
 static int mo_set_health_locked(struct mo_entry *e, enum mo_health health)
 {
+	unsigned long admitted;
 	int ret, old;
 
 	lockdep_assert_held(&mo_lock);
@@ -266,12 +270,19 @@ static int mo_set_health_locked(struct mo_entry *e, enum mo_health health)
 	}
 	spin_lock(&e->health_lock);
 	old = e->health;
+	admitted = e->admitted;
 	WRITE_ONCE(e->health, health);
 	e->admitted = health == MO_HEALTH_PROBATION ? jiffies : 0;
 	spin_unlock(&e->health_lock);
 	ret = mo_table_rebuild();
 	if (ret) {
-		WRITE_ONCE(e->health, old);
+		/* As it was, unless the data path changed it meanwhile. */
+		spin_lock(&e->health_lock);
+		if (e->health == health) {
+			WRITE_ONCE(e->health, old);
+			e->admitted = admitted;
+		}
+		spin_unlock(&e->health_lock);
 		return ret;
 	}
 	atomic_set(&e->consecutive_errors, 0);
@@ -480,25 +491,6 @@ static struct mo_entry *mo_entry_find_locked(const char *name,
 		if (e->m == m || (name && !strcmp(e->m->name, name)))
 			return e;
 	return NULL;
-}
-
-/**
- * mo_entry_find - look a registered migrator up by name
- * @name: its name
- *
- * Return: the entry with a kobject reference the caller must drop with
- * kobject_put(), or NULL.
- */
-struct mo_entry *mo_entry_find(const char *name)
-{
-	struct mo_entry *e;
-
-	mutex_lock(&mo_lock);
-	e = mo_entry_find_locked(name, NULL);
-	if (e)
-		kobject_get(&e->kobj);
-	mutex_unlock(&mo_lock);
-	return e;
 }
 
 static bool migrator_valid(const struct migrator *m)

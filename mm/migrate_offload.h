@@ -25,11 +25,7 @@
 #define MO_NR_ORDERS		NR_PAGE_ORDERS
 #define MO_ALL_REASONS		GENMASK(MR_TYPES - 1, 0)
 #define MO_ALL_ORDERS		GENMASK(MO_NR_ORDERS - 1, 0)
-/*
- * Weights range over 1..255, as those of weighted interleave: a lead stays
- * within a few batches times the largest weight, so that the products of
- * mo_pick() cannot overflow.
- */
+/* Weights range over 1..255, as those of weighted interleave. */
 #define MO_WEIGHT_MAX		255
 
 /*
@@ -109,7 +105,7 @@ struct mo_entry {
 	unsigned int relapses;		/* out again before forgiven */
 	struct delayed_work readmit_work;
 	atomic_long_t throughput;	/* bytes per busy us, decayed average */
-	atomic_long_t lead;		/* base pages over its weighted share */
+	atomic_long_t vtime;		/* virtual clock of the split, mo_pick() */
 	atomic_long_t copied;		/* folios reported copied, for verify */
 	struct mo_stats __percpu *stats;
 };
@@ -194,7 +190,6 @@ enum mo_reason_param {
 
 int mo_set_reason_policy(int reason, enum mo_reason_param which,
 			 unsigned int val);
-struct mo_entry *mo_entry_find(const char *name);
 
 /* sysfs (migrate_offload_sysfs.c) */
 extern const struct kobj_type mo_entry_ktype;
@@ -216,11 +211,8 @@ static inline unsigned long migrate_offload_batch_orders(int reason)
 	return READ_ONCE(mo_batch_orders[reason]);
 }
 
-static inline bool migrate_offload_should_batch(int reason)
-{
-	return migrate_offload_batch_orders(reason);
-}
-
+int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
+		   unsigned int nr);
 unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 					struct list_head *src_list,
 					unsigned int nr, unsigned int skipped,
@@ -234,11 +226,6 @@ static inline bool migrate_offload_active(void)
 static inline unsigned long migrate_offload_batch_orders(int reason)
 {
 	return 0;
-}
-
-static inline bool migrate_offload_should_batch(int reason)
-{
-	return false;
 }
 
 static inline unsigned int migrate_offload_copy_batch(int reason,

@@ -6,12 +6,13 @@
  * migrators of the policy table: each folio goes to the highest-priority
  * migrator that serves the batch's migration reason and the folio's order
  * and whose minimum batch size the batch meets; equal priorities share the
- * folios by weight counted in base pages, as weighted interleave shares
- * pages among nodes (or, in adaptive mode, by measured throughput, so that
- * their sub-batches finish together).  The sub-batches run concurrently:
+ * folios by weight counted in base pages, through a virtual clock per
+ * migrator carried from batch to batch (mo_pick(); in adaptive mode the
+ * weights are scaled by measured throughput, so that their sub-batches
+ * finish together).  The sub-batches run concurrently:
  * the caller runs one, mo_wq the others.  A failed sub-batch goes to the
- * next candidates, then to the machine-check safe CPU copy (straight there
- * after -EHWPOISON).  With verify set, sampled folios a migrator reports
+ * next candidates, then to the machine-check safe CPU copy, folios_mc_copy()
+ * (straight there after -EHWPOISON).  With verify set, sampled folios a migrator reports
  * copied are compared with their sources; a wrong one fails the sub-batch.
  * The copied pairs are handed back first, followed by
  * those the move phase must copy per folio (no migrator serves them, or the
@@ -59,11 +60,12 @@ struct mo_batch {
 	const struct mo_table *t;
 	int reason;
 	unsigned long excluded;		/* slots that failed in this batch */
-	unsigned long offered;		/* slots that could take some of it */
+	unsigned long competed;		/* slots a folio could go to */
 	unsigned long probe;		/* slots on probation: one folio */
 	unsigned int subs;		/* sub-batches run */
-	unsigned int weight[MO_MAX_MIGRATORS];
-	unsigned long assigned[MO_MAX_MIGRATORS];	/* base pages */
+	unsigned long weight[MO_MAX_MIGRATORS];	/* 1..MO_VT_ONE */
+	unsigned long vt[MO_MAX_MIGRATORS];	/* virtual clocks */
+	unsigned long charged[MO_MAX_MIGRATORS];	/* by this batch */
 	struct mo_sub sub[];		/* one per table slot */
 };
 
@@ -109,9 +111,9 @@ static void mo_pairs_splice(struct mo_pairs *from, struct mo_pairs *to)
  * @src_list: source folios, in the same order and of the same sizes
  * @nr: number of folios on each list
  *
- * Copies each source folio to the destination at the same position.  A
- * migrator may use it to copy what its engine cannot.  Neither folio's
- * fields are touched.
+ * Copies each source folio to the destination at the same position: the
+ * CPU's copy of what no migrator copied.  Neither folio's fields are
+ * touched.
  *
  * Context: process context, may sleep.
  * Return: 0 if every folio was copied, -EINVAL if the lists do not hold @nr
@@ -137,7 +139,6 @@ int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 	}
 	return ret;
 }
-EXPORT_SYMBOL_GPL(folios_mc_copy);
 
 /**
  * migrate_offload_idle_cpu - may a copy helper run on @cpu right away?
@@ -155,23 +156,6 @@ bool migrate_offload_idle_cpu(int cpu)
 	return cpu != raw_smp_processor_id() && available_idle_cpu(cpu);
 }
 EXPORT_SYMBOL_GPL(migrate_offload_idle_cpu);
-
-/* Copy the pairs of @from on the CPU; those copied move to @done. */
-static void mo_cpu_copy(struct mo_pairs *from, struct mo_pairs *done)
-{
-	struct folio *src, *src2, *dst, *dst2;
-
-	if (!from->nr)
-		return;
-	dst = list_first_entry(&from->dst, struct folio, lru);
-	list_for_each_entry_safe(src, src2, &from->src, lru) {
-		dst2 = list_next_entry(dst, lru);
-		if (!folio_mc_copy(dst, src))
-			mo_pairs_move(from, done, src, dst);
-		dst = dst2;
-		cond_resched();
-	}
-}
 
 static void mo_count(int reason, enum mo_stat i, long n)
 {
@@ -361,54 +345,150 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 }
 
 /*
- * Weights among equal priorities: static, or in adaptive mode the measured
- * throughput; a migrator not measured yet gets the best measured one, so it
- * gets work and a measurement.
+ * The split among equal priorities, as weighted fair queueing: serving a
+ * folio of p base pages advances the migrator's virtual clock by
+ * p * MO_VT_ONE / w, w its weight scaled to 1..MO_VT_ONE, and each folio
+ * goes to the candidate whose clock, so advanced, is earliest.  The clocks
+ * persist from batch to batch, so that batches of one folio (a THP is a
+ * batch of its own) are shared by weight too.  Two rules bound the drift:
+ * a migrator that could take no folio of a batch (an order or a reason it
+ * does not serve, locality, health) neither gains nor loses, its clock is
+ * carried along to the earliest of those that could; and none enters a
+ * batch with more than MO_VT_LAG_PAGES base pages of credit over the
+ * latest of its competitors.  Failed and declined sub-batches are not
+ * charged.  While two migrators compete, neither gets more than
+ * MO_VT_LAG_PAGES plus its largest folio beyond its weighted share.
+ */
+#define MO_VT_ONE		(MO_WEIGHT_MAX * MO_WEIGHT_MAX)
+#define MO_VT_LAG_PAGES		512UL
+
+static unsigned long mo_vt_cost(struct mo_batch *b, unsigned int i,
+				unsigned long pages)
+{
+	return pages * MO_VT_ONE / b->weight[i];
+}
+
+/* Raise @e's clock to @to; concurrent batches only ever raise it more. */
+static void mo_vt_raise(struct mo_entry *e, unsigned long to)
+{
+	long old = atomic_long_read(&e->vtime);
+
+	while ((unsigned long)old < to &&
+	       !atomic_long_try_cmpxchg(&e->vtime, &old, to))
+		;
+}
+
+/* The slots of @mask of the priority of slot @i. */
+static unsigned long mo_level(struct mo_batch *b, unsigned long mask,
+			      unsigned int i)
+{
+	unsigned long level = 0;
+	unsigned int j;
+
+	for_each_set_bit(j, &mask, b->t->nr)
+		if (b->t->slot[j].priority == b->t->slot[i].priority)
+			level |= BIT(j);
+	return level;
+}
+
+/*
+ * Weights: static, or in adaptive mode scaled by the measured throughput
+ * relative to the fastest of the same priority; one not measured yet
+ * counts as the fastest, so it gets work and a measurement.
  */
 static void mo_batch_weights(struct mo_batch *b)
 {
 	const struct mo_table *t = b->t;
-	long tp, best = 0;
-	unsigned int i;
+	unsigned long all = GENMASK(t->nr - 1, 0), level;
+	bool adaptive = t->reason[b->reason].split == MO_SPLIT_ADAPTIVE;
+	long tp, best;
+	unsigned int i, j;
 
-	for (i = 0; i < t->nr; i++)
-		b->weight[i] = t->slot[i].weight;
-	if (t->reason[b->reason].split != MO_SPLIT_ADAPTIVE)
-		return;
-	for (i = 0; i < t->nr; i++)
-		best = max(best, atomic_long_read(&t->slot[i].e->throughput));
-	if (!best)
-		return;
-	/* Scaled to the range of static weights: no overflow in mo_pick(). */
 	for (i = 0; i < t->nr; i++) {
+		b->weight[i] = t->slot[i].weight * MO_WEIGHT_MAX;
+		b->vt[i] = atomic_long_read(&t->slot[i].e->vtime);
+	}
+	if (!adaptive)
+		return;
+	for (i = 0; i < t->nr; i++) {
+		level = mo_level(b, all, i);
+		best = 0;
+		for_each_set_bit(j, &level, t->nr)
+			best = max(best, atomic_long_read(&t->slot[j].e->throughput));
 		tp = atomic_long_read(&t->slot[i].e->throughput) ?: best;
-		b->weight[i] = clamp_t(long, div64_long((s64)tp * MO_WEIGHT_MAX, best),
-				       1, MO_WEIGHT_MAX);
+		if (best)
+			b->weight[i] = t->slot[i].weight *
+				clamp_t(long, div64_long((s64)tp * MO_WEIGHT_MAX, best),
+					1, MO_WEIGHT_MAX);
 	}
 }
 
 /*
  * The highest-priority slot of @mask; among equal priorities, the one whose
- * share of base pages, with @pages more, stays lowest relative to its weight.
- * Shares start from each migrator's lead carried over from earlier batches,
- * so that batches of one folio (a THP is a batch of its own) are shared by
- * weight too, as weighted interleave carries its position across calls.
+ * clock, advanced by @pages, is earliest.  All of them competed for it.
  */
 static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 			    unsigned long pages)
 {
-	const struct mo_table *t = b->t;
-	unsigned int best = __ffs(mask), i = best;
+	unsigned long end, best_end = ULONG_MAX;
+	unsigned int best = __ffs(mask), i;
 
-	for_each_set_bit_from(i, &mask, t->nr) {
-		if (t->slot[i].priority != t->slot[best].priority)
-			break;
-		if ((b->assigned[i] + pages) * b->weight[best] <
-		    (b->assigned[best] + pages) * b->weight[i])
+	mask = mo_level(b, mask, best);
+	b->competed |= mask;
+	for_each_set_bit(i, &mask, b->t->nr) {
+		end = b->vt[i] + mo_vt_cost(b, i, pages);
+		if (end < best_end) {
 			best = i;
+			best_end = end;
+		}
 	}
-	b->assigned[best] += pages;
+	b->charged[best] += best_end - b->vt[best];
+	b->vt[best] = best_end;
 	return best;
+}
+
+/* No slot of @offered enters with more than MO_VT_LAG_PAGES of credit. */
+static void mo_vt_place(struct mo_batch *b, unsigned long offered)
+{
+	unsigned long level, top, floor;
+	unsigned int i, j;
+
+	for_each_set_bit(i, &offered, b->t->nr) {
+		level = mo_level(b, offered, i);
+		top = 0;
+		for_each_set_bit(j, &level, b->t->nr)
+			top = max(top, b->vt[j]);
+		floor = top - min(top, mo_vt_cost(b, i, MO_VT_LAG_PAGES));
+		if (b->vt[i] < floor) {
+			b->vt[i] = floor;
+			mo_vt_raise(b->t->slot[i].e, floor);
+		}
+	}
+}
+
+/*
+ * Keep what the batch charged; carry the slots of a priority that could
+ * take nothing of it along to the earliest clock of those that could.
+ */
+static void mo_vt_save(struct mo_batch *b)
+{
+	const struct mo_table *t = b->t;
+	unsigned long level, v;
+	unsigned int i, j;
+
+	for (i = 0; i < t->nr; i++) {
+		if (b->charged[i])
+			atomic_long_add(b->charged[i], &t->slot[i].e->vtime);
+		if (b->competed & BIT(i))
+			continue;
+		level = mo_level(b, b->competed, i);
+		if (!level)
+			continue;
+		v = ULONG_MAX;
+		for_each_set_bit(j, &level, t->nr)
+			v = min(v, b->vt[j]);
+		mo_vt_raise(t->slot[i].e, v);
+	}
 }
 
 /*
@@ -475,10 +555,7 @@ static void mo_probes_end(struct mo_batch *b, unsigned long probes)
 		atomic_set(&b->t->slot[i].e->probing, 0);
 }
 
-/*
- * Drop the slots not offered at least their minimum batch.  A migrator on
- * probation tries one folio first and shares no lead.
- */
+/* Drop the slots not offered at least their minimum batch of @from. */
 static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 			      unsigned long usable)
 {
@@ -496,17 +573,15 @@ static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 	for (i = 0; i < b->t->nr; i++)
 		if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
 			usable &= ~BIT(i);
-	mo_probes_end(b, b->probe & ~usable);
-	b->probe &= usable;
-	b->offered = usable & ~b->probe;
 	return usable;
 }
 
 /*
  * Deal the folios of @from to the sub-batches of the slots that may take
- * them; those none may take stay on @from.  On the first round a slot must
- * be offered at least its minimum batch; later rounds re-route the folios of
- * failed sub-batches to the remaining candidates.
+ * them; those none may take stay on @from.  A slot must be offered at
+ * least its minimum batch, on the first round and when later rounds
+ * re-route the folios of failed sub-batches.  A migrator on probation
+ * tries one folio of the first round and is not charged for it.
  */
 static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 			       bool first)
@@ -516,9 +591,12 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 	struct folio *src, *src2, *dst, *dst2;
 	unsigned int i;
 
-	usable = mo_usable(b, first);
-	if (first)
-		usable = mo_offer(b, from, usable);
+	usable = mo_offer(b, from, mo_usable(b, first));
+	if (first) {
+		mo_probes_end(b, b->probe & ~usable);
+		b->probe &= usable;
+		mo_vt_place(b, usable & ~b->probe);
+	}
 	dst = list_first_entry(&from->dst, struct folio, lru);
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
 		dst2 = list_next_entry(dst, lru);
@@ -537,35 +615,6 @@ static unsigned long mo_assign(struct mo_batch *b, struct mo_pairs *from,
 }
 
 /*
- * Keep of each migrator's share only its lead over the least served of the
- * migrators of its priority that could take this batch: history beyond that
- * is forgotten.  A migrator that could not take the batch keeps its lead and
- * lowers no one else's: counting it as the least served would let the leads
- * of the others grow without bound while it stands aside (a reason or order
- * it does not serve), and then starve them once it can take work again.
- */
-static void mo_batch_save_leads(struct mo_batch *b)
-{
-	const struct mo_table *t = b->t;
-	unsigned int i, j, first = 0;
-	unsigned long least;
-
-	for (i = 1; i <= t->nr; i++) {
-		if (i < t->nr && t->slot[i].priority == t->slot[first].priority)
-			continue;
-		least = ULONG_MAX;
-		for (j = first; j < i; j++)
-			if (b->offered & BIT(j))
-				least = min(least, b->assigned[j] / b->weight[j]);
-		for (j = first; j < i; j++)
-			if (b->offered & BIT(j))
-				atomic_long_set(&t->slot[j].e->lead,
-						b->assigned[j] - least * b->weight[j]);
-		first = i;
-	}
-}
-
-/*
  * Re-route the folios of the failed sub-batch of slot @i to the remaining
  * candidates; those no one takes go to @cpu, as all of a sub-batch that
  * met a bad source page, which no other migrator may read.
@@ -577,6 +626,9 @@ static unsigned long mo_reroute(struct mo_batch *b, unsigned int i,
 	struct mo_sub *s = &b->sub[i];
 	unsigned long to = 0;
 
+	/* What it did not copy is not charged. */
+	b->vt[i] -= b->charged[i];
+	b->charged[i] = 0;
 	if (s->ret != -EHWPOISON) {
 		for (j = 0; j < b->t->nr; j++)
 			before[j] = b->sub[j].pairs.nr;
@@ -624,8 +676,11 @@ static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
 		for_each_set_bit(i, &failed, MO_MAX_MIGRATORS)
 			pending |= mo_reroute(b, i, &cpu);
 	}
-	mo_count(b->reason, MO_STAT_FALLBACK, cpu.nr);
-	mo_cpu_copy(&cpu, done);
+	/* Should a source page be bad, the move phase copies folio by folio. */
+	if (cpu.nr && !folios_mc_copy(&cpu.dst, &cpu.src, cpu.nr)) {
+		mo_count(b->reason, MO_STAT_FALLBACK, cpu.nr);
+		mo_pairs_splice(&cpu, done);
+	}
 	mo_pairs_splice(&cpu, left);
 }
 
@@ -641,7 +696,7 @@ static struct mo_batch *mo_batch_get(void)
 	struct mo_batch *b = this_cpu_xchg(mo_batch_cache, NULL);
 
 	return b ?: kmalloc(struct_size(b, sub, MO_MAX_MIGRATORS),
-			    GFP_NOWAIT | __GFP_NOWARN);
+			    GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);
 }
 
 /* Keep @b for the next batch on this CPU, unless it already has one. */
@@ -720,12 +775,11 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 		mo_pairs_init(&b->sub[i].pairs);
 		b->sub[i].ret = 0;
 		b->sub[i].e = t->slot[i].e;
-		b->assigned[i] = atomic_long_read(&t->slot[i].e->lead);
 	}
 	mo_batch_weights(b);
 	mo_batch_run(b, &left, &done, &kept);
 	mo_probes_end(b, b->probe);
-	mo_batch_save_leads(b);
+	mo_vt_save(b);
 	subs = b->subs;
 	mo_batch_put(b);
 out:

@@ -180,14 +180,15 @@ static struct mo_entry *kobj_to_entry(struct kobject *kobj)
 	return container_of(kobj, struct mo_entry, kobj);
 }
 
+/* Any bad integer, one out of range included, is -EINVAL, as the ABI says. */
 static int mo_kstrtoint(const char *s, int *val)
 {
-	return kstrtoint(s, 0, val);
+	return kstrtoint(s, 0, val) ? -EINVAL : 0;
 }
 
 static int mo_kstrtouint(const char *s, unsigned int *val)
 {
-	return kstrtouint(s, 0, val);
+	return kstrtouint(s, 0, val) ? -EINVAL : 0;
 }
 
 /* A numeric tunable of struct mo_params, parsed by _kstrto into a _type. */
@@ -496,7 +497,7 @@ static ssize_t reason_min_batch_pages_store(struct kobject *kobj,
 					    const char *buf, size_t count)
 {
 	unsigned int val;
-	int ret = kstrtouint(buf, 0, &val);
+	int ret = mo_kstrtouint(buf, &val);
 
 	if (!ret)
 		ret = mo_set_reason_policy(kobj_to_reason(kobj),
@@ -614,7 +615,7 @@ static ssize_t max_failures_store(struct kobject *kobj,
 				  const char *buf, size_t count)
 {
 	unsigned int val;
-	int ret = kstrtouint(buf, 0, &val);
+	int ret = mo_kstrtouint(buf, &val);
 
 	if (ret)
 		return ret;
@@ -633,7 +634,7 @@ static ssize_t backoff_min_ms_store(struct kobject *kobj,
 				    const char *buf, size_t count)
 {
 	unsigned int val;
-	int ret = kstrtouint(buf, 0, &val);
+	int ret = mo_kstrtouint(buf, &val);
 
 	return ret ?: mo_set_backoff(false, val) ?: count;
 }
@@ -649,7 +650,7 @@ static ssize_t backoff_max_ms_store(struct kobject *kobj,
 				    const char *buf, size_t count)
 {
 	unsigned int val;
-	int ret = kstrtouint(buf, 0, &val);
+	int ret = mo_kstrtouint(buf, &val);
 
 	return ret ?: mo_set_backoff(true, val) ?: count;
 }

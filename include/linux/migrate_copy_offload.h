@@ -43,9 +43,10 @@
  *	one of the two.
  * @should_batch: optional; return false for a migration reason (enum
  *	migrate_reason) this migrator does not want.  Evaluated when the
- *	policy table is rebuilt, not per batch.
+ *	policy table is rebuilt, not per batch, under the registry's lock
+ *	while the migrator is registered.
  * @owner: the module providing the callbacks (THIS_MODULE); referenced
- *	around every call.  Its module_exit() must call
+ *	around every copy.  Its module_exit() must call
  *	migrate_offload_stop().
  * @priority: default priority; the highest-priority migrator that can take
  *	a folio copies it.  The administrator may change it in sysfs.
@@ -97,8 +98,6 @@ struct migrator {
 #ifdef CONFIG_MIGRATION_COPY_OFFLOAD
 int migrate_offload_start(struct migrator *m);
 int migrate_offload_stop(struct migrator *m);
-int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
-		   unsigned int nr);
 bool migrate_offload_idle_cpu(int cpu);
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */
 

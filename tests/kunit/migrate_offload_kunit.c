@@ -16,6 +16,7 @@
 #include <linux/migrate.h>
 #include <linux/migrate_copy_offload.h>
 #include <linux/mm.h>
+#include <linux/xarray.h>
 
 #include "../migrate_offload.h"
 
@@ -67,11 +68,31 @@ static long folio_bad_pages(struct folio *folio, unsigned int idx)
 	return bad;
 }
 
+/*
+ * The source folios the tests allocated, by pfn.  A fake copies only
+ * batches made of them (fake_copy()): a real migration meanwhile
+ * (kcompactd, NUMA balancing, demotion; the suites may be re-run on a live
+ * system through debugfs) is declined and copied by the CPU, never by a
+ * fake that copies nothing or blocks.
+ */
+static DEFINE_XARRAY(test_folios);
+
+static bool test_folios_only(struct list_head *src_list)
+{
+	struct folio *src;
+
+	list_for_each_entry(src, src_list, lru)
+		if (xa_load(&test_folios, folio_pfn(src)) != src)
+			return false;
+	return true;
+}
+
 static void free_folio_list(struct list_head *list)
 {
 	struct folio *folio, *tmp;
 
 	list_for_each_entry_safe(folio, tmp, list, lru) {
+		xa_cmpxchg(&test_folios, folio_pfn(folio), folio, NULL, GFP_KERNEL);
 		list_del(&folio->lru);
 		folio->private = NULL;
 		folio_put(folio);
@@ -123,6 +144,8 @@ static void test_batch_add(struct kunit *test, struct test_batch *b,
 		list_add_tail(&dst->lru, &b->dst);
 	KUNIT_ASSERT_NOT_NULL(test, src);
 	KUNIT_ASSERT_NOT_NULL(test, dst);
+	KUNIT_ASSERT_EQ(test, 0, xa_err(xa_store(&test_folios, folio_pfn(src),
+						 src, GFP_KERNEL)));
 	src->index = b->nr;
 	dst->index = b->nr;
 	fill_folio(src, b->nr);
@@ -285,6 +308,7 @@ struct fake {
 	unsigned int sleep_ms;
 	unsigned int fail_first;	/* fail the first calls, whatever the mode */
 	atomic_t calls;
+	atomic_t foreign;		/* batches of folios no test allocated */
 	atomic_long_t pages;
 	atomic_long_t to_node[2];	/* pages copied to node 0, 1 */
 	struct task_struct *task;
@@ -297,9 +321,14 @@ static struct fake fakes[NR_FAKES];
 static int fake_copy(struct fake *f, struct list_head *dst_list,
 		     struct list_head *src_list, unsigned int cnt)
 {
-	unsigned int call = atomic_inc_return(&f->calls), i = 0;
+	unsigned int call, i = 0;
 	struct folio *src, *dst;
 
+	if (!test_folios_only(src_list)) {
+		atomic_inc(&f->foreign);
+		return -EBUSY;
+	}
+	call = atomic_inc_return(&f->calls);
 	f->task = current;
 	if (f->mode == FAKE_BLOCK) {
 		complete(&f->entered);
@@ -426,12 +455,25 @@ static void fake_test_exit(struct kunit *test)
 	mo_set_enabled(true);
 }
 
+/* @f's entry, NULL if it is not registered. */
+static struct mo_entry *fake_find(struct fake *f)
+{
+	struct mo_entry *e, *found = NULL;
+
+	mutex_lock(&mo_lock);
+	list_for_each_entry(e, &mo_entries, node)
+		if (e->m == &f->m)
+			found = e;
+	mutex_unlock(&mo_lock);
+	return found;
+}
+
+/* The test keeps @f registered while it uses the entry. */
 static struct mo_entry *fake_entry(struct kunit *test, struct fake *f)
 {
-	struct mo_entry *e = mo_entry_find(f->m.name);
+	struct mo_entry *e = fake_find(f);
 
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	kobject_put(&e->kobj);	/* the test keeps f registered */
 	return e;
 }
 
@@ -445,13 +487,13 @@ static void registry_many_at_once(struct kunit *test)
 	for (i = 0; i < NR_FAKES; i++)
 		KUNIT_EXPECT_EQ(test, migrate_offload_start(&fake_setup(i, NULL)->m), 0);
 	KUNIT_EXPECT_TRUE(test, migrate_offload_active());
-	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_COMPACTION));
+	KUNIT_EXPECT_NE(test, migrate_offload_batch_orders(MR_COMPACTION), 0);
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
 	for (i = 0; i < NR_FAKES; i++)
 		KUNIT_EXPECT_EQ(test, migrate_offload_stop(&fakes[i].m), 0);
 	KUNIT_EXPECT_FALSE(test, migrate_offload_active());
-	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_COMPACTION));
+	KUNIT_EXPECT_EQ(test, migrate_offload_batch_orders(MR_COMPACTION), 0);
 }
 
 static void registry_rejects_duplicates(struct kunit *test)
@@ -536,8 +578,8 @@ static void registry_seed_api(struct kunit *test)
 
 	m->should_batch = fake_demotion_only;
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(m), 0);
-	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_DEMOTION));
-	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+	KUNIT_EXPECT_NE(test, migrate_offload_batch_orders(MR_DEMOTION), 0);
+	KUNIT_EXPECT_EQ(test, migrate_offload_batch_orders(MR_SYSCALL), 0);
 	copy_batch(MR_SYSCALL, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
 	KUNIT_EXPECT_EQ(test, batch_uncopied_pages(b), 4);
@@ -578,9 +620,9 @@ static void registry_tunables(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_PRIORITY, -5), 0);
 	KUNIT_EXPECT_EQ(test, e->params.priority, -5);
 	KUNIT_EXPECT_EQ(test, mo_entry_set(e, MO_PARAM_ENABLED, false), 0);
-	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+	KUNIT_EXPECT_EQ(test, migrate_offload_batch_orders(MR_SYSCALL), 0);
 	KUNIT_ASSERT_EQ(test, migrate_offload_stop(&fakes[0].m), 0);
-	KUNIT_EXPECT_NULL(test, mo_entry_find("fake0"));
+	KUNIT_EXPECT_NULL(test, fake_find(&fakes[0]));
 }
 
 static struct kunit_case registry_cases[] = {
@@ -740,7 +782,8 @@ static void split_adaptive(struct kunit *test)
 
 /*
  * A THP is a batch of its own: equal priorities still share such batches by
- * weight, through the lead each migrator carries from batch to batch.
+ * weight, through the virtual clock each migrator carries from batch to
+ * batch.
  */
 static void split_single_folio_batches(struct kunit *test)
 {
@@ -761,11 +804,11 @@ static void split_single_folio_batches(struct kunit *test)
 }
 
 /*
- * A migrator that stands aside (an order it does not serve) must not let
- * the lead of the one that copies grow: after 1000 batches of one 64 KiB
- * mTHP that only B takes, a batch both may take is still shared by weight.
- * Counting A as the least served gave B a lead of 64,000 pages, and A
- * every page of the next 1000 batches.
+ * A migrator that stands aside (an order it does not serve) neither gains
+ * nor loses: after 1000 batches of one 64 KiB mTHP that only B takes, A's
+ * clock was carried along with B's, and a batch both may take is shared by
+ * weight.  Letting A keep its clock gave it every page of the next 1000
+ * batches.
  */
 static void split_lead_bounded_by_candidates(struct kunit *test)
 {
@@ -780,17 +823,118 @@ static void split_lead_bounded_by_candidates(struct kunit *test)
 	for (i = 0; i < 1000; i++)
 		copy_batch(MR_SYSCALL, mthp);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 1000 * 16);
-	KUNIT_EXPECT_LE(test, atomic_long_read(&fake_entry(test, &fakes[1])->lead), 16);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fake_entry(test, &fakes[0])->vtime),
+			atomic_long_read(&fake_entry(test, &fakes[1])->vtime));
 	copy_batch(MR_SYSCALL, small);
 	expect_batch_copied(test, small);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 32);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 1000 * 16 + 32);
 }
 
+/*
+ * 300 batches of one THP that A (weight 2) and B (weight 1) both take: A
+ * gets two thirds of the pages within the bound of mo_pick(), the lag
+ * (512 pages) plus a THP: |dA - 2 dB| = 3 |dA - 2/3 (dA + dB)| <= 3072.
+ */
+static void expect_shared_2_1(struct kunit *test, struct test_batch *thp,
+			      int batches, const char *after)
+{
+	long a = atomic_long_read(&fakes[0].pages);
+	long b = atomic_long_read(&fakes[1].pages);
+	int i;
+
+	for (i = 0; i < batches; i++)
+		copy_batch(MR_SYSCALL, thp);
+	a = atomic_long_read(&fakes[0].pages) - a;
+	b = atomic_long_read(&fakes[1].pages) - b;
+	KUNIT_EXPECT_EQ_MSG(test, a + b, 512L * batches, "after %s", after);
+	KUNIT_EXPECT_LE_MSG(test, abs(a - 2 * b), 3072L,
+			    "after %s: A %ld, B %ld pages", after, a, b);
+}
+
+static void run_batches(struct test_batch *b, int reason, int n)
+{
+	while (n--)
+		copy_batch(reason, b);
+}
+
+/*
+ * The bound holds whatever came before: batches only one migrator could
+ * take (locality one way and the other, a reason or an order A does not
+ * serve), batches both took in part (locality, half the folios local to
+ * each), A declining, A failing, A on probation; and over 10,000 batches
+ * of one THP.  The fakes copy nothing: the split alone is under test.
+ */
+static void split_drift_bounded(struct kunit *test)
+{
+	struct fake_caps ca = { .priority = 1, .weight = 2,
+				.reasons = BIT(MR_SYSCALL), .orders = BIT(0) | BIT(9) };
+	struct fake_caps cb = { .priority = 1, .weight = 1 };
+	struct test_batch *thp = test_batch_alloc(test, 1, 9);
+	struct test_batch *mthp = test_batch_alloc(test, 1, 4);
+	struct test_batch *to[2], *half = test_batch_new(test);
+	struct mo_entry *ea;
+	int n, i;
+
+	for (n = 0; n < 2; n++) {
+		to[n] = test_batch_new(test);
+		for (i = 0; i < 8; i++)
+			test_batch_add(test, to[n], 0, 1 - n, n);
+		test_batch_add(test, half, 0, 1 - n, n);
+	}
+	fake_setup(0, &ca)->m.nodes = nodemask_of_node(0);
+	fake_setup(1, &cb)->m.nodes = nodemask_of_node(1);
+	fakes[0].mode = FAKE_NOOP;
+	fakes[1].mode = FAKE_NOOP;
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[1].m), 0);
+	ea = fake_entry(test, &fakes[0]);
+	expect_shared_2_1(test, thp, 300, "nothing");
+
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY,
+						   MO_LOCALITY_DST), 0);
+	run_batches(to[1], MR_SYSCALL, 200);
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY,
+						   MO_LOCALITY_NONE), 0);
+	expect_shared_2_1(test, thp, 300, "B alone by locality");
+	mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY, MO_LOCALITY_DST);
+	run_batches(to[0], MR_SYSCALL, 200);
+	mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY, MO_LOCALITY_NONE);
+	expect_shared_2_1(test, thp, 300, "A alone by locality");
+	mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY, MO_LOCALITY_DST);
+	for (n = 0; n < 200; n++) {
+		copy_batch(MR_SYSCALL, half);
+		run_batches(to[1], MR_SYSCALL, 1);
+	}
+	mo_set_reason_policy(MR_SYSCALL, MO_REASON_LOCALITY, MO_LOCALITY_NONE);
+	expect_shared_2_1(test, thp, 300, "partial locality");
+
+	run_batches(thp, MR_DEMOTION, 200);
+	expect_shared_2_1(test, thp, 300, "a reason A does not serve");
+	run_batches(mthp, MR_SYSCALL, 200);
+	expect_shared_2_1(test, thp, 300, "an order A does not serve");
+
+	mo_max_failures = 0;
+	fakes[0].mode = FAKE_BUSY;
+	run_batches(thp, MR_SYSCALL, 200);
+	fakes[0].mode = FAKE_FAIL;
+	run_batches(thp, MR_SYSCALL, 200);
+	fakes[0].mode = FAKE_NOOP;
+	expect_shared_2_1(test, thp, 300, "A declining, then failing");
+
+	KUNIT_ASSERT_EQ(test, mo_set_health(ea, MO_HEALTH_PROBATION), 0);
+	run_batches(thp, MR_SYSCALL, 20);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ea->health), MO_HEALTH_OK);
+	expect_shared_2_1(test, thp, 300, "probation");
+
+	expect_shared_2_1(test, thp, 10000, "10,000 batches of one THP");
+}
+
 static struct kunit_case split_cases_list[] = {
 	KUNIT_CASE_PARAM(split_assigns_exactly, split_gen_params),
 	KUNIT_CASE(split_single_folio_batches),
 	KUNIT_CASE(split_lead_bounded_by_candidates),
+	KUNIT_CASE_SLOW(split_drift_bounded),
 	KUNIT_CASE(split_reason_min_batch),
 	KUNIT_CASE_SLOW(split_adaptive),
 	{}
@@ -895,11 +1039,11 @@ static void fallback_health(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(e->health), MO_HEALTH_OUT);
 	flush_work(&mo_rebuild_work);
-	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+	KUNIT_EXPECT_EQ(test, migrate_offload_batch_orders(MR_SYSCALL), 0);
 
 	fakes[0].mode = FAKE_COPY;
 	KUNIT_ASSERT_EQ(test, mo_set_health(e, MO_HEALTH_OK), 0);
-	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_SYSCALL));
+	KUNIT_EXPECT_NE(test, migrate_offload_batch_orders(MR_SYSCALL), 0);
 	b = test_batch_alloc(test, 2, 0);
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
@@ -1007,6 +1151,26 @@ static void fallback_leaves_private(struct kunit *test)
  * A sub-batch failed with -EHWPOISON goes straight to the CPU copy, which
  * is machine-check safe: no other migrator reads the bad page.
  */
+/*
+ * What a migrator declines is re-routed only where it meets the minimum
+ * batch: B (512 pages at least) never gets the 16 pages A declined; the
+ * CPU copies them.
+ */
+static void fallback_reroute_keeps_min_batch(struct kunit *test)
+{
+	struct fake_caps hi = { .priority = 20 };
+	struct fake_caps lo = { .priority = 10, .min_batch_pages = 512 };
+	struct test_batch *b = test_batch_alloc(test, 16, 0);
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
+	fakes[0].mode = FAKE_BUSY;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[1].calls), 0);
+}
+
 static void fallback_poison_to_cpu(struct kunit *test)
 {
 	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
@@ -1172,10 +1336,10 @@ static void health_heals(struct kunit *test)
 	health_take_out(test, e);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 2);
 	KUNIT_EXPECT_EQ(test, e->backoff_ms, 1000);
-	KUNIT_EXPECT_FALSE(test, migrate_offload_should_batch(MR_SYSCALL));
+	KUNIT_EXPECT_EQ(test, migrate_offload_batch_orders(MR_SYSCALL), 0);
 
 	health_readmit(test, e);
-	KUNIT_EXPECT_TRUE(test, migrate_offload_should_batch(MR_SYSCALL));
+	KUNIT_EXPECT_NE(test, migrate_offload_batch_orders(MR_SYSCALL), 0);
 	b = test_batch_alloc(test, 4, 0);
 	copy_batch(MR_SYSCALL, b);
 	/* The probe: one folio; the rest is left to the per-folio copy. */
@@ -1262,6 +1426,7 @@ static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE(fallback_health),
 	KUNIT_CASE(fallback_leaves_private),
 	KUNIT_CASE(fallback_poison_to_cpu),
+	KUNIT_CASE(fallback_reroute_keeps_min_batch),
 	KUNIT_CASE(fallback_held_not_reused),
 	KUNIT_CASE(fallback_verify_catches_lies),
 	KUNIT_CASE(fallback_verify_samples),
@@ -1523,6 +1688,32 @@ static void unregister_not_held_by_another(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[1].pages), 2);
 }
 
+/*
+ * A migration by another task, of folios no test allocated (kcompactd's,
+ * say, while the suite runs), never reaches a fake: one that copies
+ * nothing would hand its destinations back uninitialised, one that blocks
+ * would stall it.  The fakes decline it and the CPU copies every byte.
+ */
+static void foreign_batch_never_reaches_fakes(struct kunit *test)
+{
+	struct fake_caps caps = { .priority = 1, .weight = 1 };
+	struct kthread_call batch = { .b = test_batch_alloc(test, 8, 0) };
+	struct folio *src;
+
+	list_for_each_entry(src, &batch.b->src, lru)
+		xa_erase(&test_folios, folio_pfn(src));
+	init_completion(&batch.done);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	fakes[0].mode = FAKE_NOOP;
+	fakes[1].mode = FAKE_BLOCK;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(batch_thread, &batch, "mo_batch")));
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&batch.done, 10 * HZ), 0);
+	expect_batch_copied(test, batch.b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls) + atomic_read(&fakes[1].calls), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&fakes[0].foreign) + atomic_read(&fakes[1].foreign), 0);
+}
+
 /* Real folios of several orders through two concurrent migrators. */
 static void concurrent_real_folios(struct kunit *test)
 {
@@ -1580,6 +1771,7 @@ static struct kunit_case concurrency_cases[] = {
 	KUNIT_CASE_SLOW(concurrent_sub_batches),
 	KUNIT_CASE_SLOW(unregister_with_batch_in_flight),
 	KUNIT_CASE_SLOW(unregister_not_held_by_another),
+	KUNIT_CASE(foreign_batch_never_reaches_fakes),
 	KUNIT_CASE_PARAM(concurrent_real_folios, test_order_gen_params),
 	KUNIT_CASE_SLOW(arbitration_cost),
 	{}

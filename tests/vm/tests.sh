@@ -78,9 +78,11 @@ split() {
 
 
 # A bad write fails with EINVAL and changes nothing.
+# bad_write FILE VALUE: refused with EINVAL, the file unchanged.
 bad_write() {
 	before=$(cat $1)
-	if echo "$2" > $1 2>/dev/null; then echo "'$2' > $1 accepted"; return 1; fi
+	if err=$( (echo "$2" > $1) 2>&1); then echo "'$2' > $1 accepted"; return 1; fi
+	echo "$err" | grep -q 'Invalid argument' || { echo "'$2' > $1: $err, want EINVAL"; return 1; }
 	expect_eq "$1 after bad write" "$(cat $1)" "$before"
 }
 
@@ -119,6 +121,8 @@ t pair.bad.orders_outside_cap bad_write $B/orders 9
 t pair.bad.reason_name bad_write $B/reasons bogus
 t pair.bad.weight_zero bad_write $A/weight 0
 t pair.bad.priority bad_write $A/priority 1x
+t pair.bad.verify_out_of_range bad_write $A/verify 4294967296
+t pair.bad.min_batch_out_of_range bad_write $MO/reasons/syscall_or_cpuset/min_batch_pages 4294967296
 t pair.bad.split bad_write $MO/reasons/syscall_or_cpuset/split fastest
 t pair.equal_priority sh -c "echo 0 9 > $A/orders && echo 10 > $A/priority && echo 3 > $A/weight"
 t pair.weights_3_to_1 split pages move_pages about:$((PAGES * 3 / 4)) about:$((PAGES / 4)) 0
@@ -373,6 +377,16 @@ trace_adds_up() {
 		$(($(stat mtcopy folios) - m0)) &&
 	[ $(($(stat dcbm folios) - d0)) -gt 0 ] && [ $(($(stat mtcopy folios) - m0)) -gt 0 ]
 }
+
+# Tools (perf, trace-cmd) read the reason through the format: a table of
+# numbers and names, no kernel symbol they cannot evaluate.
+trace_format() {
+	f=$(grep '^print fmt' $TRACEFS/events/migrate_offload/migrate_offload_batch/format)
+	echo "$f" | cut -c1-200
+	echo "$f" | grep -q '__print_symbolic(REC->reason, { 0, "compaction" }.*{ 3, "syscall_or_cpuset" }' &&
+		! echo "$f" | grep -q migrate_reason_names
+}
+t trace.format_for_tools trace_format
 
 # dcbm second in a batch: mtcopy (priority 20) takes the 4 KiB folios on
 # the caller, dcbm's mTHPs go to the core's reclaim workqueue, and time

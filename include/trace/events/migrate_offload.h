@@ -3,7 +3,9 @@
  * Events of migration copy offload: one per batch, per sub-batch a
  * migrator ran, per hand-over of failed folios, per health change.  The
  * folios of the batch events add up to those of reasons/<reason>/stats/,
- * those of the sub-batch events to migrators/<name>/stats/.
+ * those of the sub-batch events to migrators/<name>/stats/.  The reason
+ * prints through the kernel's MIGRATE_REASON list, which tools read from
+ * the format: include <trace/events/migrate.h> before this header.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM migrate_offload
@@ -31,7 +33,7 @@ TRACE_EVENT(migrate_offload_batch,
 			   __entry->subs = subs;
 			   __entry->left = left;),
 	    TP_printk("reason=%s folios=%u pages=%lu copied=%u subs=%u left=%u",
-		      migrate_reason_names[__entry->reason], __entry->folios,
+		      __print_symbolic(__entry->reason, MIGRATE_REASON), __entry->folios,
 		      __entry->pages, __entry->copied, __entry->subs, __entry->left)
 );
 
