@@ -37,6 +37,7 @@
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
+#include <trace/events/migrate.h>
 #include <trace/events/migrate_offload.h>
 
 #include "migrate_offload.h"
@@ -66,6 +67,7 @@ struct mo_batch {
 	unsigned long weight[MO_MAX_MIGRATORS];	/* 1..MO_VT_ONE */
 	unsigned long vt[MO_MAX_MIGRATORS];	/* virtual clocks */
 	unsigned long charged[MO_MAX_MIGRATORS];	/* by this batch */
+	unsigned long largest;		/* base pages of its largest folio */
 	struct mo_sub sub[];		/* one per table slot */
 };
 
@@ -354,13 +356,12 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
  * a migrator that could take no folio of a batch (an order or a reason it
  * does not serve, locality, health) neither gains nor loses, its clock is
  * carried along to the earliest of those that could; and none enters a
- * batch with more than MO_VT_LAG_PAGES base pages of credit over the
- * latest of its competitors.  Failed and declined sub-batches are not
- * charged.  While two migrators compete, neither gets more than
- * MO_VT_LAG_PAGES plus its largest folio beyond its weighted share.
+ * batch with more credit over the latest of its competitors than the
+ * batch's largest folio.  Failed and declined sub-batches are not
+ * charged.  While two migrators compete, neither gets more than two of
+ * the largest folios beyond its weighted share.
  */
 #define MO_VT_ONE		(MO_WEIGHT_MAX * MO_WEIGHT_MAX)
-#define MO_VT_LAG_PAGES		512UL
 
 static unsigned long mo_vt_cost(struct mo_batch *b, unsigned int i,
 				unsigned long pages)
@@ -447,7 +448,7 @@ static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 	return best;
 }
 
-/* No slot of @offered enters with more than MO_VT_LAG_PAGES of credit. */
+/* No slot of @offered enters with more credit than the largest folio. */
 static void mo_vt_place(struct mo_batch *b, unsigned long offered)
 {
 	unsigned long level, top, floor;
@@ -458,7 +459,7 @@ static void mo_vt_place(struct mo_batch *b, unsigned long offered)
 		top = 0;
 		for_each_set_bit(j, &level, b->t->nr)
 			top = max(top, b->vt[j]);
-		floor = top - min(top, mo_vt_cost(b, i, MO_VT_LAG_PAGES));
+		floor = top - min(top, mo_vt_cost(b, i, b->largest));
 		if (b->vt[i] < floor) {
 			b->vt[i] = floor;
 			mo_vt_raise(b->t->slot[i].e, floor);
@@ -569,6 +570,7 @@ static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 		mask = route[folio_order(src)] & usable;
 		for_each_set_bit(i, &mask, b->t->nr)
 			offer[i] += folio_nr_pages(src);
+		b->largest = max(b->largest, folio_nr_pages(src));
 	}
 	for (i = 0; i < b->t->nr; i++)
 		if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)

@@ -4,8 +4,9 @@
  * migrator ran, per hand-over of failed folios, per health change.  The
  * folios of the batch events add up to those of reasons/<reason>/stats/,
  * those of the sub-batch events to migrators/<name>/stats/.  The reason
- * prints through the kernel's MIGRATE_REASON list, which tools read from
- * the format: include <trace/events/migrate.h> before this header.
+ * prints through the kernel's MIGRATE_REASON list, its values exported to
+ * tools in this system's format: include <trace/events/migrate.h> before
+ * this header.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM migrate_offload
@@ -15,6 +16,21 @@
 
 #include <linux/migrate.h>
 #include <linux/tracepoint.h>
+
+/* EM() and EMe() map each reason to its name there. */
+#ifndef MIGRATE_REASON
+#error "include <trace/events/migrate.h> before this header"
+#endif
+TRACE_DEFINE_ENUM(MR_COMPACTION);
+TRACE_DEFINE_ENUM(MR_MEMORY_FAILURE);
+TRACE_DEFINE_ENUM(MR_MEMORY_HOTPLUG);
+TRACE_DEFINE_ENUM(MR_SYSCALL);
+TRACE_DEFINE_ENUM(MR_MEMPOLICY_MBIND);
+TRACE_DEFINE_ENUM(MR_NUMA_MISPLACED);
+TRACE_DEFINE_ENUM(MR_CONTIG_RANGE);
+TRACE_DEFINE_ENUM(MR_LONGTERM_PIN);
+TRACE_DEFINE_ENUM(MR_DEMOTION);
+TRACE_DEFINE_ENUM(MR_DAMON);
 
 TRACE_EVENT(migrate_offload_batch,
 	    TP_PROTO(int reason, unsigned int folios, unsigned long pages,
