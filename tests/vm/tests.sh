@@ -383,7 +383,7 @@ trace_adds_up() {
 trace_format() {
 	f=$(grep '^print fmt' $TRACEFS/events/migrate_offload/migrate_offload_batch/format)
 	echo "$f" | cut -c1-200
-	echo "$f" | grep -q '__print_symbolic(REC->reason, { 0, "compaction" }.*{ 3, "syscall_or_cpuset" }' &&
+	echo "$f" | grep -q '__print_symbolic(REC->reason, { *0, "compaction" *}.*{ *3, "syscall_or_cpuset" *}' &&
 		! echo "$f" | grep -q migrate_reason_names
 }
 t trace.format_for_tools trace_format
