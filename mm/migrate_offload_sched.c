@@ -570,7 +570,7 @@ static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 		mask = route[folio_order(src)] & usable;
 		for_each_set_bit(i, &mask, b->t->nr)
 			offer[i] += folio_nr_pages(src);
-		b->largest = max(b->largest, folio_nr_pages(src));
+		b->largest = max_t(unsigned long, b->largest, folio_nr_pages(src));
 	}
 	for (i = 0; i < b->t->nr; i++)
 		if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
