@@ -12,7 +12,7 @@ mkdir -p "$BUILD"
 start=$SECONDS
 
 run() {	# run LAYER CMD...: a layer that cannot run at all is one failure
-	local layer=$1 rc
+	local layer=$1 rc t=$SECONDS
 	shift
 	log "$layer"
 	"$@" | tee -a "$results"
@@ -20,14 +20,28 @@ run() {	# run LAYER CMD...: a layer that cannot run at all is one failure
 	if [ "$rc" != 0 ] && ! grep -q "^not ok - $layer" "$results"; then
 		echo "not ok - $layer: layer failed (exit $rc)" | tee -a "$results"
 	fi
+	log "$layer: $((SECONDS - t)) s, at $((SECONDS - start)) s"
 }
 
 "$TOP/scripts/prepare.sh" || { echo "not ok - prepare"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-# The arm64 kernel builds meanwhile in the CPUs' idle time only
-# (SCHED_IDLE): the VM layers leave them idle while their guests sleep.
-# Its layer waits for it.
-chrt -i 0 "$TOP/scripts/vm-build.sh" arm64 >"$BUILD/arm64-build.out" 2>&1 &
-arm64_build=$!
+# The KASAN and arm64 kernels build meanwhile, one after the other, in the
+# CPUs' idle time only (SCHED_IDLE): the documentation build and the VM
+# layers leave them idle while their guests sleep.  Their layers wait.
+bg_build() {	# bg_build VARIANT: build it, its exit status in build/VARIANT.rc
+	local rc=0
+	"$TOP/scripts/vm-build.sh" "$1" >"$BUILD/$1-build.out" 2>&1 || rc=$?
+	echo $rc > "$BUILD/$1-build.rc"
+}
+bg_wait() {	# bg_wait VARIANT NAME: wait for its build, show its log, one TAP line
+	while [ ! -f "$BUILD/$1-build.rc" ] && kill -0 $bg_builds 2>/dev/null; do
+		sleep 5
+	done
+	cat "$BUILD/$1-build.out" >&2
+	[ "$(cat "$BUILD/$1-build.rc" 2>/dev/null)" = 0 ] && echo "ok - build: $2 VM kernel"
+}
+rm -f "$BUILD"/kasan-build.rc "$BUILD"/arm64-build.rc
+( chrt -i -p 0 $BASHPID >/dev/null; bg_build kasan; bg_build arm64 ) &
+bg_builds=$!
 run build bash -c "'$TOP/scripts/vm-build.sh' >&2 && echo 'ok - build: VM kernel and modules'"
 run static "$TOP/scripts/static.sh"
 run series "$TOP/scripts/series-check.sh"
@@ -38,13 +52,11 @@ VM_QUIET=1 VM_SMP=4 VM_LAYER=vm-smp4 run vm-smp4 "$TOP/scripts/vm-run.sh" smp4
 # The hugetlb cells on the kernel without the feature (built by static).
 VM_QUIET=1 VM_DIR=$BUILD/vm-off VM_LAYER=vm-off run vm-off "$TOP/scripts/vm-run.sh" feature_off
 # The matrix with offload forced on a KASAN kernel.
-run build-kasan bash -c "'$TOP/scripts/vm-build.sh' kasan >&2 && echo 'ok - build: KASAN VM kernel'"
+run build-kasan bg_wait kasan KASAN
 VM_QUIET=1 VM_DIR=$BUILD/vm-kasan VM_LAYER=vm-kasan run vm-kasan "$TOP/scripts/vm-run.sh" kasan
 # dcbm through a driver we did not write: arm64, QEMU's xlnx-zcu102 and
 # its ZynqMP DMA (zynqmp_dma), two NUMA nodes from our device tree.
-arm64_rc=0
-wait $arm64_build || arm64_rc=$?
-run build-arm64 bash -c "cat '$BUILD/arm64-build.out' >&2; [ $arm64_rc = 0 ] && echo 'ok - build: arm64 VM kernel'"
+run build-arm64 bg_wait arm64 arm64
 VM_QUIET=1 VM_DIR=$BUILD/vm-arm64 VM_LAYER=vm-arm64 run vm-arm64 "$TOP/scripts/vm-run.sh" arm64
 
 # Every layer knows its tests: one that did not run fails (tests/expected).
