@@ -142,23 +142,6 @@ int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 	return ret;
 }
 
-/**
- * migrate_offload_idle_cpu - may a copy helper run on @cpu right away?
- * @cpu: an online CPU
- *
- * For migrators that copy with several CPUs and must not queue a helper
- * behind the caller or behind other work, which would make the copy slower
- * than the caller's alone.  A hint, racy by nature.
- *
- * Return: true if @cpu is not the calling CPU and is idle: nothing running
- * or waking up there, and its vCPU not preempted by the hypervisor.
- */
-bool migrate_offload_idle_cpu(int cpu)
-{
-	return cpu != raw_smp_processor_id() && available_idle_cpu(cpu);
-}
-EXPORT_SYMBOL_GPL(migrate_offload_idle_cpu);
-
 static void mo_count(int reason, enum mo_stat i, long n)
 {
 	mo_stat_add(&mo_global_stats, i, n);

@@ -98,7 +98,6 @@ struct migrator {
 #ifdef CONFIG_MIGRATION_COPY_OFFLOAD
 int migrate_offload_start(struct migrator *m);
 int migrate_offload_stop(struct migrator *m);
-bool migrate_offload_idle_cpu(int cpu);
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */
 
 #endif /* _LINUX_MIGRATE_COPY_OFFLOAD_H */

@@ -30,6 +30,7 @@
 #include <linux/migrate_copy_offload.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/workqueue.h>
 
@@ -60,8 +61,15 @@ static bool decline = true;
 module_param(decline, bool, 0644);
 MODULE_PARM_DESC(decline, "Decline a sub-batch when no other CPU is idle (default Y; N: the caller copies it alone)");
 
-static unsigned long helpers;
-module_param(helpers, ulong, 0444);
+static atomic_long_t helpers_copied;
+
+static int helpers_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&helpers_copied));
+}
+
+static const struct kernel_param_ops helpers_ops = { .get = helpers_get };
+module_param_cb(helpers, &helpers_ops, NULL, 0444);
 MODULE_PARM_DESC(helpers, "Helpers that copied part of a sub-batch");
 
 static struct workqueue_struct *mtcopy_wq;
@@ -84,22 +92,32 @@ struct mtcopy_helper {
 	unsigned long chunks;		/* taken by this helper */
 };
 
-/* Copy base pages [first, last) of @job. */
-static int mtcopy_copy_pages(struct mtcopy_job *job, unsigned long first,
+/*
+ * Where a thread's walk of the folios stands: it takes chunks in
+ * increasing order, so each walk goes over the lists once.
+ */
+struct mtcopy_cursor {
+	struct folio *src, *dst;
+	unsigned long pos;		/* the first base page of @src */
+};
+
+/* Copy base pages [first, last) of the job, from the cursor on. */
+static int mtcopy_copy_pages(struct mtcopy_cursor *c, unsigned long first,
 			     unsigned long last)
 {
-	struct folio *src, *dst = list_first_entry(job->dst_list, struct folio, lru);
-	unsigned long pos = 0, i, nr;
+	unsigned long i, nr;
 
-	list_for_each_entry(src, job->src_list, lru) {
-		nr = folio_nr_pages(src);
-		for (i = max(first, pos) - pos; i < nr && pos + i < last; i++)
-			if (copy_mc_highpage(folio_page(dst, i), folio_page(src, i)))
+	while (c->pos < last) {
+		nr = folio_nr_pages(c->src);
+		for (i = first > c->pos ? first - c->pos : 0;
+		     i < nr && c->pos + i < last; i++)
+			if (copy_mc_highpage(folio_page(c->dst, i), folio_page(c->src, i)))
 				return -EHWPOISON;
-		pos += nr;
-		if (pos >= last)
-			break;
-		dst = list_next_entry(dst, lru);
+		if (c->pos + nr > last)
+			return 0;	/* the next chunk starts in this folio */
+		c->pos += nr;
+		c->src = list_next_entry(c->src, lru);
+		c->dst = list_next_entry(c->dst, lru);
 		cond_resched();
 	}
 	return 0;
@@ -108,13 +126,17 @@ static int mtcopy_copy_pages(struct mtcopy_job *job, unsigned long first,
 /* Take chunks until none is left; the number taken. */
 static unsigned long mtcopy_take_chunks(struct mtcopy_job *job)
 {
+	struct mtcopy_cursor c = {
+		.src = list_first_entry(job->src_list, struct folio, lru),
+		.dst = list_first_entry(job->dst_list, struct folio, lru),
+	};
 	unsigned long first, taken;
 
 	for (taken = 0;; taken++) {
 		first = atomic_long_fetch_inc(&job->next) * job->chunk;
 		if (first >= job->pages)
 			return taken;
-		if (mtcopy_copy_pages(job, first, min(job->pages, first + job->chunk)))
+		if (mtcopy_copy_pages(&c, first, min(job->pages, first + job->chunk)))
 			atomic_set(&job->poisoned, 1);
 	}
 }
@@ -128,7 +150,7 @@ static void mtcopy_workfn(struct work_struct *work)
 
 static bool mtcopy_claim(int cpu)
 {
-	return migrate_offload_idle_cpu(cpu) &&
+	return available_idle_cpu(cpu) &&
 	       !cpumask_test_and_set_cpu(cpu, &mtcopy_claimed);
 }
 
@@ -160,7 +182,7 @@ static void mtcopy_finish_helper(struct mtcopy_helper *h, int cpu)
 	destroy_work_on_stack(&h->work);
 	cpumask_clear_cpu(cpu, &mtcopy_claimed);
 	if (h->chunks)
-		helpers++;	/* statistics: races are fine */
+		atomic_long_inc(&helpers_copied);
 }
 
 static int mtcopy_copy(struct list_head *dst_list, struct list_head *src_list,
