@@ -12,7 +12,8 @@
  *   cpu          folio_mc_copy() of each folio in turn, as the move phase
  *                copies without offload: the baseline;
  *   offload      migrate_offload_copy_batch() with whatever migrators the
- *                administrator enabled (MR_SYSCALL);
+ *                administrator enabled (MR_SYSCALL), then the CPU copy of
+ *                what they left, as the move phase would;
  *   arbitration  migrate_offload_copy_batch() with a migrator at the top
  *                priority that copies nothing: the cost of splitting,
  *                routing and accounting alone.
@@ -47,11 +48,14 @@ static DEFINE_MUTEX(bench_lock);
 static char bench_result[256];
 static struct task_struct *bench_task;	/* whose batches the null migrator takes */
 
-/* Copies nothing, for the benchmark's own batches only. */
+/*
+ * Copies nothing, for the benchmark's own batches only; declines those of
+ * other tasks (busy: no failure, so the core never takes it out).
+ */
 static int bench_null_copy(struct list_head *dst, struct list_head *src,
 			   unsigned int cnt)
 {
-	return current == READ_ONCE(bench_task) ? 0 : -EAGAIN;
+	return current == READ_ONCE(bench_task) ? 0 : -EBUSY;
 }
 
 static struct migrator bench_null = {
@@ -129,6 +133,31 @@ static unsigned long bench_mismatched(struct list_head *dst_list,
 	return bad;
 }
 
+/*
+ * One round through the migrators; what they did not copy is copied on
+ * the CPU, as the move phase would.  Destinations a migrator still holds
+ * end the run: they are not the benchmark's to reuse.
+ */
+static int bench_offload_round(struct list_head *dst_list,
+			       struct list_head *src_list, unsigned int nr,
+			       unsigned int *copied)
+{
+	struct folio *src, *dst;
+	unsigned int i = 0, held;
+
+	*copied = migrate_offload_copy_batch(MR_SYSCALL, dst_list, src_list,
+					     nr, 0, &held);
+	if (held)
+		return -ETIMEDOUT;
+	dst = list_first_entry(dst_list, struct folio, lru);
+	list_for_each_entry(src, src_list, lru) {
+		if (i++ >= *copied && folio_mc_copy(dst, src))
+			return -EHWPOISON;
+		dst = list_next_entry(dst, lru);
+	}
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -140,12 +169,15 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		     unsigned int rounds)
 {
 	u64 *ns, *first, bytes = (u64)nr << (order + PAGE_SHIFT);
-	unsigned int r, copied = nr, held;
+	unsigned int r, copied = nr;
 	unsigned long bad = 0;
 	LIST_HEAD(src);
 	LIST_HEAD(dst);
 	int ret;
 
+	/* Node 1 may have no memory, or not exist. */
+	if (!node_state(0, N_MEMORY) || !node_state(1, N_MEMORY))
+		return -ENODEV;
 	ns = kcalloc(2 * rounds, sizeof(*ns), GFP_KERNEL);
 	if (!ns)
 		return -ENOMEM;
@@ -158,8 +190,10 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 	if (mode == BENCH_ARBITRATION) {
 		WRITE_ONCE(bench_task, current);
 		ret = migrate_offload_start(&bench_null);
-		if (ret)
+		if (ret) {
+			WRITE_ONCE(bench_task, NULL);
 			goto out;
+		}
 	}
 	for (r = 0; r < rounds && !ret; r++) {
 		u64 start = ktime_get_ns();
@@ -168,8 +202,7 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 			ret = bench_cpu_round(&dst, &src, &first[r]);
 			ns[r] = ktime_get_ns() - start;
 		} else {
-			copied = migrate_offload_copy_batch(MR_SYSCALL, &dst, &src,
-							    nr, 0, &held);
+			ret = bench_offload_round(&dst, &src, nr, &copied);
 			ns[r] = ktime_get_ns() - start;
 			first[r] = ns[r];
 		}
