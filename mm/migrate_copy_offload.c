@@ -43,9 +43,6 @@ DEFINE_STATIC_KEY_FALSE(migrate_offload_key);
 DEFINE_SRCU(migrate_offload_srcu);
 struct mo_table __rcu *mo_table;
 unsigned long mo_batch_orders[MR_TYPES];	/* orders with a route, per reason */
-unsigned int mo_max_failures = 3;	/* 0: never take a migrator out */
-unsigned int mo_backoff_min_ms = 1000;	/* first back-off before probation */
-unsigned int mo_backoff_max_ms = 300000;	/* after relapses: 5 minutes */
 DEFINE_PER_CPU(struct mo_stats, mo_global_stats);
 DEFINE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
 struct workqueue_struct *mo_wq;
@@ -60,12 +57,6 @@ long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i)
 		sum += per_cpu_ptr(s, cpu)->v[i];
 	return sum;
 }
-
-const char * const mo_health_names[MO_HEALTH_OUT + 1] = {
-	[MO_HEALTH_OK] = "ok",
-	[MO_HEALTH_PROBATION] = "probation",
-	[MO_HEALTH_OUT] = "out",
-};
 
 /* Protects the entries, every tunable and the table pointer. */
 DEFINE_MUTEX(mo_lock);
@@ -182,174 +173,6 @@ static void mo_rebuild_workfn(struct work_struct *work)
 }
 
 DECLARE_WORK(mo_rebuild_work, mo_rebuild_workfn);
-
-/*
- * A migrator taken out again before it has served as long as it was out
- * relapses: its back-off doubles, up to mo_backoff_max_ms.  One that stays
- * well that long is forgiven: the next back-off starts from the minimum.
- */
-static unsigned int mo_next_backoff(struct mo_entry *e)
-{
-	unsigned int min = READ_ONCE(mo_backoff_min_ms);
-	unsigned int max = READ_ONCE(mo_backoff_max_ms);
-
-	if (!e->admitted || time_after_eq(jiffies, e->admitted +
-					  msecs_to_jiffies(e->backoff_ms)))
-		return min;
-	e->relapses++;
-	return clamp(e->backoff_ms * 2, min, max);
-}
-
-/**
- * mo_health_out - take a migrator out for a back-off
- * @e: the migrator's entry
- *
- * Called by the data path after too many consecutive failures or a failed
- * probation sub-batch, and by the administrator.  The data path may run
- * inside reclaim: the table is rebuilt and the migrator re-admitted from
- * work items on system_unbound_wq (the rebuild allocates with GFP_KERNEL
- * under mo_lock, so it must not run on mo_wq, which reclaim flushes).  The
- * data path skips @e from now on already.
- */
-void mo_health_out(struct mo_entry *e)
-{
-	int old;
-
-	spin_lock(&e->health_lock);
-	old = e->health;
-	if (old == MO_HEALTH_OUT) {
-		spin_unlock(&e->health_lock);
-		return;
-	}
-	e->backoff_ms = mo_next_backoff(e);
-	e->admitted = 0;
-	e->out_until = jiffies + msecs_to_jiffies(e->backoff_ms);
-	WRITE_ONCE(e->health, MO_HEALTH_OUT);
-	mod_delayed_work(system_unbound_wq, &e->readmit_work,
-			 msecs_to_jiffies(e->backoff_ms));
-	spin_unlock(&e->health_lock);
-	trace_migrate_offload_health(e->name, mo_health_names[MO_HEALTH_OUT],
-				     e->backoff_ms, e->relapses);
-
-	pr_warn("migrate_offload: migrator %s taken out for %u ms (relapses: %u)\n",
-		e->name, e->backoff_ms, e->relapses);
-	queue_work(system_unbound_wq, &mo_rebuild_work);
-}
-
-/**
- * mo_health_probation_passed - a probation sub-batch succeeded
- * @e: the migrator's entry
- *
- * The slot is in the table already: the next batches use it fully.
- */
-void mo_health_probation_passed(struct mo_entry *e)
-{
-	bool passed;
-
-	spin_lock(&e->health_lock);
-	passed = e->health == MO_HEALTH_PROBATION;
-	if (passed)
-		WRITE_ONCE(e->health, MO_HEALTH_OK);
-	spin_unlock(&e->health_lock);
-	if (passed)
-		trace_migrate_offload_health(e->name,
-					     mo_health_names[MO_HEALTH_OK],
-					     e->backoff_ms, e->relapses);
-}
-
-/* Set @health and publish a table with @e in or out of it accordingly. */
-static int mo_set_health_locked(struct mo_entry *e, enum mo_health health)
-{
-	unsigned long admitted;
-	int ret, old;
-
-	lockdep_assert_held(&mo_lock);
-	if (health == MO_HEALTH_OUT) {
-		mo_health_out(e);
-		return 0;
-	}
-	spin_lock(&e->health_lock);
-	old = e->health;
-	admitted = e->admitted;
-	WRITE_ONCE(e->health, health);
-	e->admitted = health == MO_HEALTH_PROBATION ? jiffies : 0;
-	spin_unlock(&e->health_lock);
-	ret = mo_table_rebuild();
-	if (ret) {
-		/* As it was, unless the data path changed it meanwhile. */
-		spin_lock(&e->health_lock);
-		if (e->health == health) {
-			WRITE_ONCE(e->health, old);
-			e->admitted = admitted;
-		}
-		spin_unlock(&e->health_lock);
-		return ret;
-	}
-	atomic_set(&e->consecutive_errors, 0);
-	trace_migrate_offload_health(e->name, mo_health_names[health],
-				     e->backoff_ms, e->relapses);
-	return 0;
-}
-
-/* Probation once the back-off is over; the data path tries one folio. */
-static void mo_readmit_workfn(struct work_struct *work)
-{
-	struct mo_entry *e = container_of(to_delayed_work(work),
-					  struct mo_entry, readmit_work);
-
-	mutex_lock(&mo_lock);
-	/* Without memory for the table, try again after the least back-off. */
-	if (e->registered && READ_ONCE(e->health) == MO_HEALTH_OUT &&
-	    mo_set_health_locked(e, MO_HEALTH_PROBATION))
-		queue_delayed_work(system_unbound_wq, &e->readmit_work,
-				   msecs_to_jiffies(READ_ONCE(mo_backoff_min_ms)));
-	mutex_unlock(&mo_lock);
-}
-
-/**
- * mo_set_health - force a migrator in or out
- * @e: the migrator's entry
- * @health: %MO_HEALTH_OK: in at once; %MO_HEALTH_PROBATION: in, one folio
- *	first; %MO_HEALTH_OUT: out for a back-off, as after failures
- *
- * Return: 0, -ENODEV if the migrator is unregistered, or -ENOMEM (nothing
- * changed).
- */
-int mo_set_health(struct mo_entry *e, enum mo_health health)
-{
-	int ret = -ENODEV;
-
-	mutex_lock(&mo_lock);
-	if (e->registered)
-		ret = mo_set_health_locked(e, health);
-	mutex_unlock(&mo_lock);
-	return ret;
-}
-
-/**
- * mo_set_backoff - one bound of the back-off before a re-admission
- * @max: set the longest back-off (after relapses), else the first one
- * @ms: its new value in milliseconds
- *
- * Return: 0, or -EINVAL (nothing changed) unless 1 <= first <= longest <=
- * one hour.
- */
-int mo_set_backoff(bool max, unsigned int ms)
-{
-	unsigned int min_ms, max_ms;
-	int ret = -EINVAL;
-
-	mutex_lock(&mo_lock);
-	min_ms = max ? mo_backoff_min_ms : ms;
-	max_ms = max ? ms : mo_backoff_max_ms;
-	if (min_ms && min_ms <= max_ms && max_ms <= 3600 * MSEC_PER_SEC) {
-		WRITE_ONCE(mo_backoff_min_ms, min_ms);
-		WRITE_ONCE(mo_backoff_max_ms, max_ms);
-		ret = 0;
-	}
-	mutex_unlock(&mo_lock);
-	return ret;
-}
 
 static bool mo_params_valid(const struct mo_entry *e, const struct mo_params *p)
 {

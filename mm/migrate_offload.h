@@ -165,9 +165,6 @@ extern bool mo_enabled;
 extern struct mo_reason_policy mo_reasons[MR_TYPES];
 int mo_table_rebuild(void);
 extern struct work_struct mo_rebuild_work;
-extern const char * const mo_health_names[MO_HEALTH_OUT + 1];
-void mo_health_out(struct mo_entry *e);
-void mo_health_probation_passed(struct mo_entry *e);
 enum mo_param {
 	MO_PARAM_PRIORITY,
 	MO_PARAM_ENABLED,
@@ -179,8 +176,6 @@ enum mo_param {
 };
 
 int mo_entry_set(struct mo_entry *e, enum mo_param which, long val);
-int mo_set_health(struct mo_entry *e, enum mo_health health);
-int mo_set_backoff(bool max, unsigned int ms);
 int mo_set_enabled(bool on);
 enum mo_reason_param {
 	MO_REASON_MIN_BATCH,
@@ -190,6 +185,58 @@ enum mo_reason_param {
 
 int mo_set_reason_policy(int reason, enum mo_reason_param which,
 			 unsigned int val);
+
+/* Folios linked through ->lru in two lists walked in lockstep. */
+struct mo_pairs {
+	struct list_head src;
+	struct list_head dst;
+	unsigned int nr;
+	unsigned long pages;
+};
+
+/* A sub-batch: the pairs one migrator copies, and its result. */
+struct mo_sub {
+	struct mo_pairs pairs;
+	struct mo_entry *e;
+	int ret;
+	struct work_struct work;
+};
+
+/* The state of one batch in migrate_offload_copy_batch(). */
+struct mo_batch {
+	const struct mo_table *t;
+	int reason;
+	unsigned long excluded;		/* slots that failed in this batch */
+	unsigned long competed;		/* slots a folio could go to */
+	unsigned long probe;		/* slots on probation: one folio */
+	unsigned int subs;		/* sub-batches run */
+	unsigned long weight[MO_MAX_MIGRATORS];	/* 1..MO_VT_ONE */
+	unsigned long vt[MO_MAX_MIGRATORS];	/* virtual clocks */
+	unsigned long charged[MO_MAX_MIGRATORS];	/* by this batch */
+	unsigned long largest;		/* base pages of its largest folio */
+	struct mo_sub sub[];		/* one per table slot */
+};
+
+/* The split (migrate_offload_split.c) */
+void mo_split_begin(struct mo_batch *b);
+unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
+			      bool first);
+void mo_split_uncharge(struct mo_batch *b, unsigned int i);
+void mo_split_end(struct mo_batch *b);
+
+/* Health (migrate_offload_health.c) */
+extern const char * const mo_health_names[MO_HEALTH_OUT + 1];
+void mo_health_out(struct mo_entry *e);
+void mo_health_account(struct mo_entry *e, int ret);
+void mo_readmit_workfn(struct work_struct *work);
+int mo_set_health(struct mo_entry *e, enum mo_health health);
+int mo_set_health_param(unsigned int *param, unsigned int val);
+
+/* A busy engine or no memory is no sign of a failing migrator. */
+static inline bool mo_declined(int ret)
+{
+	return ret == -EBUSY || ret == -ENOMEM;
+}
 
 /* sysfs (migrate_offload_sysfs.c) */
 extern const struct kobj_type mo_entry_ktype;

@@ -4,11 +4,10 @@
  * migration copy offload.  See
  * Documentation/ABI/testing/sysfs-kernel-mm-migrate_offload.
  *
- *	enabled, max_failures, backoff_min_ms, backoff_max_ms, stats/
- *	migrators/<name>/{priority,enabled,reasons,orders,weight,
- *			  min_batch_pages,verify,nodes,healthy,readmit_ms,
- *			  backoff_ms,relapses,capable_reasons,capable_orders,
- *			  stats/}
+ *	enabled, max_failures, backoff_{min,max}_ms, stats/
+ *	migrators/<name>/{priority,enabled,reasons,orders,weight,verify,
+ *	  min_batch_pages,nodes,healthy,readmit_ms,backoff_ms,relapses,
+ *	  capable_{reasons,orders},stats/}
  *	reasons/<reason>/{min_batch_pages,split,locality,stats/}
  *
  * Every store() parses first and changes nothing on bad input (-EINVAL);
@@ -32,23 +31,19 @@ static struct kobject *mo_reason_kobjs[MR_TYPES];
 static const char * const mo_split_names[] = {
 	[MO_SPLIT_WEIGHT] = "weight",
 	[MO_SPLIT_ADAPTIVE] = "adaptive",
+	NULL
 };
 
 static const char * const mo_locality_names[] = {
 	[MO_LOCALITY_NONE] = "none",
 	[MO_LOCALITY_DST] = "dst",
 	[MO_LOCALITY_SRC] = "src",
+	NULL
 };
 
-static int mo_reason_index(const char *name, size_t len)
+static int mo_reason_index(const char *tok)
 {
-	int r;
-
-	for (r = 0; r < MR_TYPES; r++)
-		if (strlen(migrate_reason_names[r]) == len &&
-		    !strncmp(migrate_reason_names[r], name, len))
-			return r;
-	return -EINVAL;
+	return match_string(migrate_reason_names, MR_TYPES, tok);
 }
 
 /*
@@ -121,55 +116,30 @@ static int mo_parse_set(const char *buf, unsigned long cap, unsigned long *out,
 	return ret;
 }
 
-static int mo_reason_token(const char *tok)
-{
-	return mo_reason_index(tok, strlen(tok));
-}
-
-/**
- * mo_parse_reasons - parse a set of migration reasons
- * @buf: reason names of migrate_reason_names[], or "all"
- * @cap: the reasons allowed
- * @out: the set, as BIT(MR_*), written only on success
- *
- * Return: 0, -EINVAL for an unknown name or a set empty or outside @cap,
- * or -ENOMEM.
+/*
+ * Reasons by name (migrate_reason_names[]), orders as orders or sizes; into
+ * @out only on success.  -EINVAL for a bad token or a set empty or outside
+ * @cap, or -ENOMEM.
  */
 int mo_parse_reasons(const char *buf, unsigned long cap, unsigned long *out)
 {
-	return mo_parse_set(buf, cap, out, mo_reason_token);
+	return mo_parse_set(buf, cap, out, mo_reason_index);
 }
 
-/**
- * mo_parse_orders - parse a set of folio orders
- * @buf: orders ("0 9"), folio sizes ("4K 2M"), or "all"
- * @cap: the orders allowed
- * @out: the set, as BIT(order), written only on success
- *
- * Return: 0, -EINVAL for a bad order or size or a set empty or outside
- * @cap, or -ENOMEM.
- */
 int mo_parse_orders(const char *buf, unsigned long cap, unsigned long *out)
 {
 	return mo_parse_set(buf, cap, out, mo_order_index);
 }
 
-static ssize_t mo_show_reasons(char *buf, unsigned long set)
+/* A set as reason names, or orders if @names is NULL. */
+static ssize_t mo_show_set(char *buf, unsigned long set,
+			   const char * const *names)
 {
-	int r, len = 0;
+	int i, len = 0;
 
-	for_each_set_bit(r, &set, MR_TYPES)
-		len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
-				     migrate_reason_names[r]);
-	return len + sysfs_emit_at(buf, len, "\n");
-}
-
-static ssize_t mo_show_orders(char *buf, unsigned long set)
-{
-	int o, len = 0;
-
-	for_each_set_bit(o, &set, MO_NR_ORDERS)
-		len += sysfs_emit_at(buf, len, "%s%d", len ? " " : "", o);
+	for_each_set_bit(i, &set, BITS_PER_LONG)
+		len += names ? sysfs_emit_at(buf, len, "%s%s", len ? " " : "", names[i]) :
+			       sysfs_emit_at(buf, len, "%s%d", len ? " " : "", i);
 	return len + sysfs_emit_at(buf, len, "\n");
 }
 
@@ -223,53 +193,51 @@ MO_PARAM_ATTR(min_batch_pages, "%u", unsigned int, mo_kstrtouint,
 	      MO_PARAM_MIN_BATCH);
 MO_PARAM_ATTR(verify, "%u", unsigned int, mo_kstrtouint, MO_PARAM_VERIFY);
 
-static ssize_t reasons_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
-{
-	return mo_show_reasons(buf, READ_ONCE(kobj_to_entry(kobj)->params.reasons));
-}
+/* reasons, orders: the set served; capable_*: the capability. */
+struct mo_set_attr {
+	struct kobj_attribute attr;
+	bool orders, capable;
+};
 
-static ssize_t reasons_store(struct kobject *kobj, struct kobj_attribute *attr,
-			     const char *buf, size_t count)
-{
-	struct mo_entry *e = kobj_to_entry(kobj);
-	unsigned long set;
-	int ret = mo_parse_reasons(buf, e->cap_reasons, &set);
-
-	if (!ret)
-		ret = mo_entry_set(e, MO_PARAM_REASONS, set);
-	return ret ?: count;
-}
-
-static ssize_t orders_show(struct kobject *kobj, struct kobj_attribute *attr,
+static ssize_t mo_set_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	return mo_show_orders(buf, READ_ONCE(kobj_to_entry(kobj)->params.orders));
+	struct mo_set_attr *a = container_of(attr, struct mo_set_attr, attr);
+	struct mo_entry *e = kobj_to_entry(kobj);
+
+	if (a->orders)
+		return mo_show_set(buf, a->capable ? e->cap_orders :
+					READ_ONCE(e->params.orders), NULL);
+	return mo_show_set(buf, a->capable ? e->cap_reasons :
+				READ_ONCE(e->params.reasons), migrate_reason_names);
 }
 
-static ssize_t orders_store(struct kobject *kobj, struct kobj_attribute *attr,
+static ssize_t mo_set_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
+	struct mo_set_attr *a = container_of(attr, struct mo_set_attr, attr);
 	struct mo_entry *e = kobj_to_entry(kobj);
 	unsigned long set;
-	int ret = mo_parse_orders(buf, e->cap_orders, &set);
+	int ret = a->orders ? mo_parse_orders(buf, e->cap_orders, &set) :
+			      mo_parse_reasons(buf, e->cap_reasons, &set);
 
 	if (!ret)
-		ret = mo_entry_set(e, MO_PARAM_ORDERS, set);
+		ret = mo_entry_set(e, a->orders ? MO_PARAM_ORDERS :
+					 MO_PARAM_REASONS, set);
 	return ret ?: count;
 }
 
-static ssize_t capable_reasons_show(struct kobject *kobj,
-				    struct kobj_attribute *attr, char *buf)
-{
-	return mo_show_reasons(buf, kobj_to_entry(kobj)->cap_reasons);
-}
+#define MO_SET_ATTR(_name, _mode, _orders, _capable)			\
+	static struct mo_set_attr mo_##_name##_attr = {			\
+		.attr = __ATTR(_name, _mode, mo_set_show, mo_set_store), \
+		.orders = _orders,					\
+		.capable = _capable,					\
+	}
 
-static ssize_t capable_orders_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return mo_show_orders(buf, kobj_to_entry(kobj)->cap_orders);
-}
+MO_SET_ATTR(reasons, 0644, false, false);
+MO_SET_ATTR(orders, 0644, true, false);
+MO_SET_ATTR(capable_reasons, 0444, false, true);
+MO_SET_ATTR(capable_orders, 0444, true, true);
 
 static ssize_t nodes_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -324,10 +292,6 @@ static ssize_t relapses_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(kobj_to_entry(kobj)->relapses));
 }
 
-static struct kobj_attribute mo_reasons_attr = __ATTR_RW(reasons);
-static struct kobj_attribute mo_orders_attr = __ATTR_RW(orders);
-static struct kobj_attribute mo_cap_reasons_attr = __ATTR_RO(capable_reasons);
-static struct kobj_attribute mo_cap_orders_attr = __ATTR_RO(capable_orders);
 static struct kobj_attribute mo_healthy_attr = __ATTR_RW(healthy);
 static struct kobj_attribute mo_nodes_attr = __ATTR_RO(nodes);
 static struct kobj_attribute mo_readmit_ms_attr = __ATTR_RO(readmit_ms);
@@ -340,10 +304,10 @@ static struct attribute *mo_entry_attrs[] = {
 	&mo_weight_attr.attr,
 	&mo_min_batch_pages_attr.attr,
 	&mo_verify_attr.attr,
-	&mo_reasons_attr.attr,
-	&mo_orders_attr.attr,
-	&mo_cap_reasons_attr.attr,
-	&mo_cap_orders_attr.attr,
+	&mo_reasons_attr.attr.attr,
+	&mo_orders_attr.attr.attr,
+	&mo_capable_reasons_attr.attr.attr,
+	&mo_capable_orders_attr.attr.attr,
 	&mo_nodes_attr.attr,
 	&mo_healthy_attr.attr,
 	&mo_readmit_ms_attr.attr,
@@ -456,13 +420,7 @@ const struct kobj_type mo_entry_ktype = {
 	.default_groups = mo_entry_groups,
 };
 
-/**
- * mo_sysfs_add_entry - create migrators/<name>/
- * @e: the newly registered migrator's entry
- *
- * Context: mo_register_lock held, mo_lock not held.
- * Return: 0 or a negative errno from kobject_add().
- */
+/* migrators/<name>/ of a new migrator; under mo_register_lock only. */
 int mo_sysfs_add_entry(struct mo_entry *e)
 {
 	if (!mo_migrators_kobj)
@@ -470,13 +428,7 @@ int mo_sysfs_add_entry(struct mo_entry *e)
 	return kobject_add(&e->kobj, mo_migrators_kobj, "%s", e->m->name);
 }
 
-/**
- * mo_sysfs_del_entry - remove migrators/<name>/
- * @e: the unregistered migrator's entry
- *
- * Waits for store() methods in flight, which take mo_lock.
- * Context: mo_lock not held.
- */
+/* Waits for store() methods in flight, which take mo_lock: not under it. */
 void mo_sysfs_del_entry(struct mo_entry *e)
 {
 	if (e->kobj.state_in_sysfs)
@@ -485,78 +437,58 @@ void mo_sysfs_del_entry(struct mo_entry *e)
 
 /* reasons/<reason>/ */
 
-static ssize_t reason_min_batch_pages_show(struct kobject *kobj,
-					   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(mo_reasons[kobj_to_reason(kobj)].min_batch_pages));
-}
-
-static ssize_t reason_min_batch_pages_store(struct kobject *kobj,
-					    struct kobj_attribute *attr,
-					    const char *buf, size_t count)
-{
-	unsigned int val;
-	int ret = mo_kstrtouint(buf, &val);
-
-	if (!ret)
-		ret = mo_set_reason_policy(kobj_to_reason(kobj),
-					   MO_REASON_MIN_BATCH, val);
-	return ret ?: count;
-}
-
-/* A policy of a reason chosen by name: split, locality. */
-struct mo_reason_choice {
+/* A policy of a reason: a number of pages, or a choice by name. */
+struct mo_reason_attr {
 	struct kobj_attribute attr;
 	enum mo_reason_param which;
-	const char * const *names;
-	unsigned int nr;
+	const char * const *names;	/* NULL: a number */
 };
 
-static ssize_t reason_choice_show(struct kobject *kobj,
+static ssize_t reason_policy_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
-	struct mo_reason_choice *c = container_of(attr, struct mo_reason_choice, attr);
+	struct mo_reason_attr *a = container_of(attr, struct mo_reason_attr, attr);
 	const struct mo_reason_policy *p = &mo_reasons[kobj_to_reason(kobj)];
-	unsigned int val = c->which == MO_REASON_SPLIT ? READ_ONCE(p->split) :
-			   READ_ONCE(p->locality);
 
-	return sysfs_emit(buf, "%s\n", c->names[val]);
+	if (a->which == MO_REASON_MIN_BATCH)
+		return sysfs_emit(buf, "%u\n", READ_ONCE(p->min_batch_pages));
+	return sysfs_emit(buf, "%s\n", a->names[a->which == MO_REASON_SPLIT ?
+						 READ_ONCE(p->split) :
+						 READ_ONCE(p->locality)]);
 }
 
-static ssize_t reason_choice_store(struct kobject *kobj,
+static ssize_t reason_policy_store(struct kobject *kobj,
 				   struct kobj_attribute *attr,
 				   const char *buf, size_t count)
 {
-	struct mo_reason_choice *c = container_of(attr, struct mo_reason_choice, attr);
-	int val = __sysfs_match_string(c->names, c->nr, buf);
+	struct mo_reason_attr *a = container_of(attr, struct mo_reason_attr, attr);
+	unsigned int val;
+	int ret = a->names ? __sysfs_match_string(a->names, -1, buf) :
+			     mo_kstrtouint(buf, &val);
 
-	if (val < 0)
+	if (ret < 0)
 		return -EINVAL;
-	return mo_set_reason_policy(kobj_to_reason(kobj), c->which, val) ?: count;
+	if (a->names)
+		val = ret;
+	return mo_set_reason_policy(kobj_to_reason(kobj), a->which, val) ?: count;
 }
 
-static struct kobj_attribute mo_reason_min_batch_attr =
-	__ATTR(min_batch_pages, 0644, reason_min_batch_pages_show,
-	       reason_min_batch_pages_store);
-static struct mo_reason_choice mo_split_attr = {
-	.attr = __ATTR(split, 0644, reason_choice_show, reason_choice_store),
-	.which = MO_REASON_SPLIT,
-	.names = mo_split_names,
-	.nr = ARRAY_SIZE(mo_split_names),
-};
+#define MO_REASON_ATTR(_name, _which, _names)				\
+	static struct mo_reason_attr mo_reason_##_name##_attr = {	\
+		.attr = __ATTR(_name, 0644, reason_policy_show,		\
+			       reason_policy_store),			\
+		.which = _which,					\
+		.names = _names,					\
+	}
 
-static struct mo_reason_choice mo_locality_attr = {
-	.attr = __ATTR(locality, 0644, reason_choice_show, reason_choice_store),
-	.which = MO_REASON_LOCALITY,
-	.names = mo_locality_names,
-	.nr = ARRAY_SIZE(mo_locality_names),
-};
+MO_REASON_ATTR(min_batch_pages, MO_REASON_MIN_BATCH, NULL);
+MO_REASON_ATTR(split, MO_REASON_SPLIT, mo_split_names);
+MO_REASON_ATTR(locality, MO_REASON_LOCALITY, mo_locality_names);
 
 static struct attribute *mo_reason_attrs[] = {
-	&mo_reason_min_batch_attr.attr,
-	&mo_split_attr.attr.attr,
-	&mo_locality_attr.attr.attr,
+	&mo_reason_min_batch_pages_attr.attr.attr,
+	&mo_reason_split_attr.attr.attr,
+	&mo_reason_locality_attr.attr.attr,
 	NULL,
 };
 
@@ -588,84 +520,39 @@ static const struct attribute_group *mo_reason_groups[] = {
 
 /* The top directory */
 
-static ssize_t global_enabled_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mo_enabled));
-}
+/* A global tunable, parsed by _kstrto into a _type and set by _set(val). */
+#define MO_GLOBAL_ATTR(_name, _var, _type, _kstrto, _set)		\
+static ssize_t global_##_name##_show(struct kobject *kobj,		\
+				     struct kobj_attribute *attr,	\
+				     char *buf)				\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(_var));		\
+}									\
+static ssize_t global_##_name##_store(struct kobject *kobj,		\
+				      struct kobj_attribute *attr,	\
+				      const char *buf, size_t count)	\
+{									\
+	_type val;							\
+	int ret = _kstrto(buf, &val);					\
+									\
+	return ret ?: _set ?: count;					\
+}									\
+static struct kobj_attribute mo_global_##_name##_attr =		\
+	__ATTR(_name, 0644, global_##_name##_show, global_##_name##_store)
 
-static ssize_t global_enabled_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	bool val;
-	int ret = kstrtobool(buf, &val);
-
-	return ret ?: mo_set_enabled(val) ?: count;
-}
-
-static ssize_t max_failures_show(struct kobject *kobj,
-				 struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mo_max_failures));
-}
-
-static ssize_t max_failures_store(struct kobject *kobj,
-				  struct kobj_attribute *attr,
-				  const char *buf, size_t count)
-{
-	unsigned int val;
-	int ret = mo_kstrtouint(buf, &val);
-
-	if (ret)
-		return ret;
-	WRITE_ONCE(mo_max_failures, val);
-	return count;
-}
-
-static ssize_t backoff_min_ms_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mo_backoff_min_ms));
-}
-
-static ssize_t backoff_min_ms_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	unsigned int val;
-	int ret = mo_kstrtouint(buf, &val);
-
-	return ret ?: mo_set_backoff(false, val) ?: count;
-}
-
-static ssize_t backoff_max_ms_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mo_backoff_max_ms));
-}
-
-static ssize_t backoff_max_ms_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	unsigned int val;
-	int ret = mo_kstrtouint(buf, &val);
-
-	return ret ?: mo_set_backoff(true, val) ?: count;
-}
-
-static struct kobj_attribute mo_global_enabled_attr =
-	__ATTR(enabled, 0644, global_enabled_show, global_enabled_store);
-static struct kobj_attribute mo_max_failures_attr = __ATTR_RW(max_failures);
-static struct kobj_attribute mo_backoff_min_ms_attr = __ATTR_RW(backoff_min_ms);
-static struct kobj_attribute mo_backoff_max_ms_attr = __ATTR_RW(backoff_max_ms);
+MO_GLOBAL_ATTR(enabled, mo_enabled, bool, kstrtobool, mo_set_enabled(val));
+MO_GLOBAL_ATTR(max_failures, mo_max_failures, unsigned int, mo_kstrtouint,
+	       mo_set_health_param(&mo_max_failures, val));
+MO_GLOBAL_ATTR(backoff_min_ms, mo_backoff_min_ms, unsigned int,
+	       mo_kstrtouint, mo_set_health_param(&mo_backoff_min_ms, val));
+MO_GLOBAL_ATTR(backoff_max_ms, mo_backoff_max_ms, unsigned int,
+	       mo_kstrtouint, mo_set_health_param(&mo_backoff_max_ms, val));
 
 static struct attribute *mo_root_attrs[] = {
 	&mo_global_enabled_attr.attr,
-	&mo_max_failures_attr.attr,
-	&mo_backoff_min_ms_attr.attr,
-	&mo_backoff_max_ms_attr.attr,
+	&mo_global_max_failures_attr.attr,
+	&mo_global_backoff_min_ms_attr.attr,
+	&mo_global_backoff_max_ms_attr.attr,
 	NULL,
 };
 

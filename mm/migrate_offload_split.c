@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Arbitration of page migration copy offload: which migrator copies which
+ * folio of a batch.  Each folio goes to the highest-priority migrator that
+ * serves the batch's reason and the folio's order, is healthy, and is
+ * offered at least its minimum batch; the locality policy of the reason
+ * narrows the choice to migrators local to the folio where there are any.
+ *
+ * Equal priorities share by weight, as weighted fair queueing: serving a
+ * folio of p base pages advances the migrator's virtual clock by
+ * p * MO_VT_ONE / w, w its weight scaled to 1..MO_VT_ONE, and each folio
+ * goes to the candidate whose clock, so advanced, is earliest.  The clocks
+ * persist from batch to batch, so that batches of one folio (a THP is a
+ * batch of its own) are shared by weight too.  Two rules bound the drift:
+ * a migrator that could take no folio of a batch (an order or a reason it
+ * does not serve, locality, health) neither gains nor loses, its clock is
+ * carried along to the earliest of those that could; and none enters a
+ * batch with more credit over the latest of its competitors than the
+ * batch's largest folio.  Failed and declined sub-batches are not
+ * charged.  While two migrators compete, neither gets more than two of
+ * the largest folios beyond its weighted share.  In adaptive mode the
+ * weights are scaled by measured throughput.
+ */
+#include <linux/migrate.h>
+#include <linux/mm.h>
+
+#include "migrate_offload.h"
+
+/* Move the pair @src, @dst of @from to @to. */
+static void mo_pairs_move(struct mo_pairs *from, struct mo_pairs *to,
+			  struct folio *src, struct folio *dst)
+{
+	list_move_tail(&src->lru, &to->src);
+	list_move_tail(&dst->lru, &to->dst);
+	from->nr--;
+	to->nr++;
+	from->pages -= folio_nr_pages(src);
+	to->pages += folio_nr_pages(src);
+}
+
+#define MO_VT_ONE		(MO_WEIGHT_MAX * MO_WEIGHT_MAX)
+
+static unsigned long mo_vt_cost(struct mo_batch *b, unsigned int i,
+				unsigned long pages)
+{
+	return pages * MO_VT_ONE / b->weight[i];
+}
+
+/* Raise @e's clock to @to; concurrent batches only ever raise it more. */
+static void mo_vt_raise(struct mo_entry *e, unsigned long to)
+{
+	long old = atomic_long_read(&e->vtime);
+
+	while ((unsigned long)old < to &&
+	       !atomic_long_try_cmpxchg(&e->vtime, &old, to))
+		;
+}
+
+/* The slots of @mask of the priority of slot @i. */
+static unsigned long mo_level(struct mo_batch *b, unsigned long mask,
+			      unsigned int i)
+{
+	unsigned long level = 0;
+	unsigned int j;
+
+	for_each_set_bit(j, &mask, b->t->nr)
+		if (b->t->slot[j].priority == b->t->slot[i].priority)
+			level |= BIT(j);
+	return level;
+}
+
+/**
+ * mo_split_begin - weights and clocks of a batch
+ * @b: the batch, its table and reason set
+ *
+ * Weights: static, or in adaptive mode scaled by the measured throughput
+ * relative to the fastest of the same priority; one not measured yet
+ * counts as the fastest, so it gets work and a measurement.
+ */
+void mo_split_begin(struct mo_batch *b)
+{
+	const struct mo_table *t = b->t;
+	unsigned long all = GENMASK(t->nr - 1, 0), level;
+	bool adaptive = t->reason[b->reason].split == MO_SPLIT_ADAPTIVE;
+	long tp, best;
+	unsigned int i, j;
+
+	for (i = 0; i < t->nr; i++) {
+		b->weight[i] = t->slot[i].weight * MO_WEIGHT_MAX;
+		b->vt[i] = atomic_long_read(&t->slot[i].e->vtime);
+	}
+	if (!adaptive)
+		return;
+	for (i = 0; i < t->nr; i++) {
+		level = mo_level(b, all, i);
+		best = 0;
+		for_each_set_bit(j, &level, t->nr)
+			best = max(best, atomic_long_read(&t->slot[j].e->throughput));
+		tp = atomic_long_read(&t->slot[i].e->throughput) ?: best;
+		if (best)
+			b->weight[i] = t->slot[i].weight *
+				clamp_t(long, div64_long((s64)tp * MO_WEIGHT_MAX, best),
+					1, MO_WEIGHT_MAX);
+	}
+}
+
+/*
+ * The highest-priority slot of @mask; among equal priorities, the one whose
+ * clock, advanced by @pages, is earliest.  All of them competed for it.
+ */
+static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
+			    unsigned long pages)
+{
+	unsigned long end, best_end = ULONG_MAX;
+	unsigned int best = __ffs(mask), i;
+
+	mask = mo_level(b, mask, best);
+	b->competed |= mask;
+	for_each_set_bit(i, &mask, b->t->nr) {
+		end = b->vt[i] + mo_vt_cost(b, i, pages);
+		if (end < best_end) {
+			best = i;
+			best_end = end;
+		}
+	}
+	b->charged[best] += best_end - b->vt[best];
+	b->vt[best] = best_end;
+	return best;
+}
+
+/* No slot of @offered enters with more credit than the largest folio. */
+static void mo_vt_place(struct mo_batch *b, unsigned long offered)
+{
+	unsigned long level, top, floor;
+	unsigned int i, j;
+
+	for_each_set_bit(i, &offered, b->t->nr) {
+		level = mo_level(b, offered, i);
+		top = 0;
+		for_each_set_bit(j, &level, b->t->nr)
+			top = max(top, b->vt[j]);
+		floor = top - min(top, mo_vt_cost(b, i, b->largest));
+		if (b->vt[i] < floor) {
+			b->vt[i] = floor;
+			mo_vt_raise(b->t->slot[i].e, floor);
+		}
+	}
+}
+
+/*
+ * Keep what the batch charged; carry the slots of a priority that could
+ * take nothing of it along to the earliest clock of those that could.
+ */
+static void mo_vt_save(struct mo_batch *b)
+{
+	const struct mo_table *t = b->t;
+	unsigned long level, v;
+	unsigned int i, j;
+
+	for (i = 0; i < t->nr; i++) {
+		if (b->charged[i])
+			atomic_long_add(b->charged[i], &t->slot[i].e->vtime);
+		if (b->competed & BIT(i))
+			continue;
+		level = mo_level(b, b->competed, i);
+		if (!level)
+			continue;
+		v = ULONG_MAX;
+		for_each_set_bit(j, &level, t->nr)
+			v = min(v, b->vt[j]);
+		mo_vt_raise(t->slot[i].e, v);
+	}
+}
+
+/*
+ * Of the highest-priority slots of @mask, those local to the folio's
+ * destination or source node, as the reason's locality policy asks; all of
+ * @mask if none is local or there is no policy.
+ */
+static unsigned long mo_local(struct mo_batch *b, unsigned long mask,
+			      struct folio *src, struct folio *dst)
+{
+	enum mo_locality locality = b->t->reason[b->reason].locality;
+	unsigned long local = 0;
+	unsigned int i;
+	int prio, nid;
+
+	if (locality == MO_LOCALITY_NONE || !mask)
+		return mask;
+	nid = folio_nid(locality == MO_LOCALITY_DST ? dst : src);
+	prio = b->t->slot[__ffs(mask)].priority;
+	for_each_set_bit(i, &mask, b->t->nr) {
+		if (b->t->slot[i].priority != prio)
+			break;
+		if (node_isset(nid, b->t->slot[i].e->nodes))
+			local |= BIT(i);
+	}
+	return local ?: mask;
+}
+
+/*
+ * The slots that may take folios: healthy ones, and on the first round one
+ * batch at a time for each migrator on probation.
+ */
+static unsigned long mo_usable(struct mo_batch *b, bool first)
+{
+	unsigned long usable = 0;
+	struct mo_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < b->t->nr; i++) {
+		e = b->t->slot[i].e;
+		if (b->excluded & BIT(i))
+			continue;
+		switch (READ_ONCE(e->health)) {
+		case MO_HEALTH_OK:
+			usable |= BIT(i);
+			break;
+		case MO_HEALTH_PROBATION:
+			if (first && !atomic_cmpxchg(&e->probing, 0, 1)) {
+				b->probe |= BIT(i);
+				usable |= BIT(i);
+			}
+			break;
+		}
+	}
+	return usable;
+}
+
+/* Let the next batch probe the migrators this one did not need. */
+static void mo_probes_end(struct mo_batch *b, unsigned long probes)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, &probes, MO_MAX_MIGRATORS)
+		atomic_set(&b->t->slot[i].e->probing, 0);
+}
+
+/* Drop the slots not offered at least their minimum batch of @from. */
+static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
+			      unsigned long usable)
+{
+	unsigned long offer[MO_MAX_MIGRATORS] = {};
+	const u16 *route = b->t->route[b->reason];
+	struct folio *src;
+	unsigned long mask;
+	unsigned int i;
+
+	list_for_each_entry(src, &from->src, lru) {
+		mask = route[folio_order(src)] & usable;
+		for_each_set_bit(i, &mask, b->t->nr)
+			offer[i] += folio_nr_pages(src);
+		b->largest = max_t(unsigned long, b->largest, folio_nr_pages(src));
+	}
+	for (i = 0; i < b->t->nr; i++)
+		if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
+			usable &= ~BIT(i);
+	return usable;
+}
+
+/**
+ * mo_split_assign - deal folios to the sub-batches
+ * @b: the batch
+ * @from: the pairs to deal; those no migrator may take stay there
+ * @first: the first round; later rounds re-route failed sub-batches
+ *
+ * A slot must be offered at least its minimum batch, in every round.  A
+ * migrator on probation tries one folio of the first round and is not
+ * charged for it.
+ *
+ * Return: the slots whose sub-batches got folios.
+ */
+unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
+			      bool first)
+{
+	const u16 *route = b->t->route[b->reason];
+	unsigned long usable, pending = 0, mask, probe;
+	struct folio *src, *src2, *dst, *dst2;
+	unsigned int i;
+
+	usable = mo_offer(b, from, mo_usable(b, first));
+	if (first) {
+		mo_probes_end(b, b->probe & ~usable);
+		b->probe &= usable;
+		mo_vt_place(b, usable & ~b->probe);
+	}
+	dst = list_first_entry(&from->dst, struct folio, lru);
+	list_for_each_entry_safe(src, src2, &from->src, lru) {
+		dst2 = list_next_entry(dst, lru);
+		mask = route[folio_order(src)] & usable;
+		probe = mo_local(b, mask & b->probe & ~pending, src, dst);
+		mask = mo_local(b, mask & ~b->probe, src, dst);
+		if (probe || mask) {
+			i = probe ? __ffs(probe) :
+				    mo_pick(b, mask, folio_nr_pages(src));
+			mo_pairs_move(from, &b->sub[i].pairs, src, dst);
+			pending |= BIT(i);
+		}
+		dst = dst2;
+	}
+	return pending;
+}
+
+/* What the failed sub-batch of slot @i did not copy is not charged. */
+void mo_split_uncharge(struct mo_batch *b, unsigned int i)
+{
+	b->vt[i] -= b->charged[i];
+	b->charged[i] = 0;
+}
+
+/* Keep the clocks; let the next batch probe the migrators on probation. */
+void mo_split_end(struct mo_batch *b)
+{
+	mo_probes_end(b, b->probe);
+	mo_vt_save(b);
+}
