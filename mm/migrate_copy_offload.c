@@ -58,8 +58,7 @@ long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i)
 	return sum;
 }
 
-/* Protects the entries, every tunable and the table pointer. */
-DEFINE_MUTEX(mo_lock);
+DEFINE_MUTEX(mo_lock);			/* see "Locking" above */
 LIST_HEAD(mo_entries);			/* in registration order */
 bool mo_enabled = true;
 struct mo_reason_policy mo_reasons[MR_TYPES];
@@ -112,34 +111,27 @@ static struct mo_table *mo_table_build(gfp_t gfp)
 	return t;
 }
 
-/* Store the orders each reason has a route for; true if any has one. */
-static bool mo_publish_orders(const struct mo_table *t)
-{
-	unsigned long orders, any = 0;
-	int r, o;
-
-	for (r = 0; r < MR_TYPES; r++) {
-		orders = 0;
-		for (o = 0; o < MO_NR_ORDERS; o++)
-			if (t->route[r][o])
-				orders |= BIT(o);
-		WRITE_ONCE(mo_batch_orders[r], orders);
-		any |= orders;
-	}
-	return any;
-}
-
 static void mo_table_free(struct rcu_head *rcu)
 {
 	kfree(container_of(rcu, struct mo_table, rcu));
 }
 
+/* Publish @t, and for migrate.c the orders each reason has a route for. */
 static void mo_table_publish(struct mo_table *t)
 {
+	unsigned long orders, any = 0;
 	struct mo_table *old;
+	int r, o;
 
 	old = rcu_replace_pointer(mo_table, t, lockdep_is_held(&mo_lock));
-	if (mo_publish_orders(t))
+	for (r = 0; r < MR_TYPES; r++) {
+		for (orders = 0, o = 0; o < MO_NR_ORDERS; o++)
+			if (t->route[r][o])
+				orders |= BIT(o);
+		WRITE_ONCE(mo_batch_orders[r], orders);
+		any |= orders;
+	}
+	if (any)
 		static_branch_enable(&migrate_offload_key);
 	else
 		static_branch_disable(&migrate_offload_key);
@@ -147,12 +139,7 @@ static void mo_table_publish(struct mo_table *t)
 		call_srcu(&migrate_offload_srcu, &old->rcu, mo_table_free);
 }
 
-/**
- * mo_table_rebuild - rebuild and publish the policy table
- *
- * Context: mo_lock held.
- * Return: 0, or -ENOMEM with the old table still in place.
- */
+/* Under mo_lock: 0, or -ENOMEM with the old table still in place. */
 int mo_table_rebuild(void)
 {
 	struct mo_table *t;
@@ -208,16 +195,10 @@ static void mo_params_set(struct mo_params *p, enum mo_param which, long val)
 	}
 }
 
-/**
- * mo_entry_set - change one tunable of a migrator
- * @e: the migrator's entry
- * @which: the tunable
- * @val: its new value
- *
- * Return: 0; -EINVAL if the result would be outside the migrator's
- * capabilities (reasons, orders), serve no reason or order, or have a zero
- * weight; -ENODEV if the migrator is unregistered; -ENOMEM.  Nothing changes
- * on error.
+/*
+ * Set one tunable of @e.  -EINVAL if reasons or orders would be empty or
+ * beyond the capability, or the weight out of range; -ENODEV if @e is
+ * unregistered; -ENOMEM.  Nothing changes on error.
  */
 int mo_entry_set(struct mo_entry *e, enum mo_param which, long val)
 {
@@ -239,12 +220,7 @@ unlock:
 	return ret;
 }
 
-/**
- * mo_set_enabled - the global switch
- * @on: false sends every batch to the CPU
- *
- * Return: 0 or -ENOMEM (nothing changed).
- */
+/* The global switch: off sends every batch to the CPU. */
 int mo_set_enabled(bool on)
 {
 	bool old;
@@ -260,27 +236,10 @@ int mo_set_enabled(bool on)
 	return ret;
 }
 
-static bool mo_reason_value_valid(enum mo_reason_param which, unsigned int val)
-{
-	switch (which) {
-	case MO_REASON_SPLIT:
-		return val == MO_SPLIT_WEIGHT || val == MO_SPLIT_ADAPTIVE;
-	case MO_REASON_LOCALITY:
-		return val <= MO_LOCALITY_SRC;
-	default:
-		return true;
-	}
-}
-
-/**
- * mo_set_reason_policy - set one policy value of one migration reason
- * @reason: enum migrate_reason
- * @which: the value
- * @val: its new value: a number of base pages, an enum mo_split or an enum
- *	mo_locality
- *
- * Return: 0, -EINVAL for a bad reason, split mode or locality, or -ENOMEM
- * (nothing changed).
+/*
+ * Set one policy of @reason to @val: base pages, an enum mo_split or an
+ * enum mo_locality.  -EINVAL for a bad reason or value, -ENOMEM (nothing
+ * changed).
  */
 int mo_set_reason_policy(int reason, enum mo_reason_param which,
 			 unsigned int val)
@@ -288,7 +247,9 @@ int mo_set_reason_policy(int reason, enum mo_reason_param which,
 	struct mo_reason_policy old;
 	int ret;
 
-	if (reason < 0 || reason >= MR_TYPES || !mo_reason_value_valid(which, val))
+	if (reason < 0 || reason >= MR_TYPES ||
+	    (which == MO_REASON_SPLIT && val > MO_SPLIT_ADAPTIVE) ||
+	    (which == MO_REASON_LOCALITY && val > MO_LOCALITY_SRC))
 		return -EINVAL;
 	mutex_lock(&mo_lock);
 	old = mo_reasons[reason];

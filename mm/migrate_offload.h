@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internal interface of migration copy offload: the hooks mm/migrate.c calls
- * and what the registry (migrate_copy_offload.c), the data path
- * (migrate_offload_sched.c) and sysfs (migrate_offload_sysfs.c) share.
+ * and what the registry (migrate_copy_offload.c), health, the split, the
+ * data path (migrate_offload_sched.c) and sysfs share.
  */
 #ifndef _MM_MIGRATE_OFFLOAD_H
 #define _MM_MIGRATE_OFFLOAD_H
@@ -265,25 +265,10 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 					unsigned int nr, unsigned int skipped,
 					unsigned int *held);
 #else
+/* migrate.c calls the rest only #ifdef CONFIG_MIGRATION_COPY_OFFLOAD. */
 static inline bool migrate_offload_active(void)
 {
 	return false;
-}
-
-static inline unsigned long migrate_offload_batch_orders(int reason)
-{
-	return 0;
-}
-
-static inline unsigned int migrate_offload_copy_batch(int reason,
-						      struct list_head *dst_list,
-						      struct list_head *src_list,
-						      unsigned int nr,
-						      unsigned int skipped,
-						      unsigned int *held)
-{
-	*held = 0;
-	return 0;
 }
 #endif /* CONFIG_MIGRATION_COPY_OFFLOAD */
 

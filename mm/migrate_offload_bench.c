@@ -5,25 +5,11 @@
  * point of the batch copy, so that the figures hold the copy and the
  * arbitration and nothing of unmapping, TLB flushes or page tables.
  *
- * Driven through debugfs: write "MODE ORDER FOLIOS ROUNDS" to
- * /sys/kernel/debug/migrate_offload/bench and read the result back, one
- * line of key=value pairs.  MODE is
- *
- *   cpu          folio_mc_copy() of each folio in turn, as the move phase
- *                copies without offload: the baseline;
- *   offload      migrate_offload_copy_batch() with whatever migrators the
- *                administrator enabled (MR_SYSCALL), then the CPU copy of
- *                what they left, as the move phase would;
- *   arbitration  migrate_offload_copy_batch() with a migrator at the top
- *                priority that copies nothing: the cost of splitting,
- *                routing and accounting alone.
- *
- * Each round copies the whole batch once; the result gives the median,
- * minimum and maximum time of a round, the median throughput, and the
- * median time until the first folio is copied (in the batched modes no
- * folio is usable before the whole batch is: the first is the last).
- * After the rounds every byte of every destination is compared with its
- * source (not in arbitration mode, which copies nothing).
+ * Write "MODE ORDER FOLIOS ROUNDS" to /sys/kernel/debug/migrate_offload/bench
+ * and read one line of key=value pairs back (modes cpu, offload and
+ * arbitration: Documentation/admin-guide/mm/migrate_offload.rst).  After
+ * the rounds every byte of every destination is compared with its source
+ * (not in arbitration mode, which copies nothing).
  */
 #include <linux/debugfs.h>
 #include <linux/highmem.h>
@@ -98,17 +84,28 @@ static int bench_alloc(struct list_head *list, int nid, unsigned int order,
 	return 0;
 }
 
-/* One round on the CPU; *@first_ns: until the first folio was copied. */
-static int bench_cpu_round(struct list_head *dst_list, struct list_head *src_list,
-			   u64 *first_ns)
+/*
+ * One round: through the migrators unless @cpu, then on the CPU what they
+ * did not copy, as the move phase would; *@first_ns: until the first folio
+ * the CPU copied.  Destinations a migrator still holds end the run: they
+ * are not the benchmark's to reuse.
+ */
+static int bench_round(struct list_head *dst_list, struct list_head *src_list,
+		       unsigned int nr, bool cpu, unsigned int *copied,
+		       u64 *first_ns)
 {
 	u64 start = ktime_get_ns();
+	unsigned int i = 0, held = 0;
 	struct folio *src, *dst;
 
 	*first_ns = 0;
+	*copied = cpu ? nr : migrate_offload_copy_batch(MR_SYSCALL, dst_list,
+							src_list, nr, 0, &held);
+	if (held)
+		return -ETIMEDOUT;
 	dst = list_first_entry(dst_list, struct folio, lru);
 	list_for_each_entry(src, src_list, lru) {
-		if (folio_mc_copy(dst, src))
+		if ((cpu || i++ >= *copied) && folio_mc_copy(dst, src))
 			return -EHWPOISON;
 		if (!*first_ns)
 			*first_ns = ktime_get_ns() - start;
@@ -131,31 +128,6 @@ static unsigned long bench_mismatched(struct list_head *dst_list,
 		dst = list_next_entry(dst, lru);
 	}
 	return bad;
-}
-
-/*
- * One round through the migrators; what they did not copy is copied on
- * the CPU, as the move phase would.  Destinations a migrator still holds
- * end the run: they are not the benchmark's to reuse.
- */
-static int bench_offload_round(struct list_head *dst_list,
-			       struct list_head *src_list, unsigned int nr,
-			       unsigned int *copied)
-{
-	struct folio *src, *dst;
-	unsigned int i = 0, held;
-
-	*copied = migrate_offload_copy_batch(MR_SYSCALL, dst_list, src_list,
-					     nr, 0, &held);
-	if (held)
-		return -ETIMEDOUT;
-	dst = list_first_entry(dst_list, struct folio, lru);
-	list_for_each_entry(src, src_list, lru) {
-		if (i++ >= *copied && folio_mc_copy(dst, src))
-			return -EHWPOISON;
-		dst = list_next_entry(dst, lru);
-	}
-	return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -198,14 +170,12 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 	for (r = 0; r < rounds && !ret; r++) {
 		u64 start = ktime_get_ns();
 
-		if (mode == BENCH_CPU) {
-			ret = bench_cpu_round(&dst, &src, &first[r]);
-			ns[r] = ktime_get_ns() - start;
-		} else {
-			ret = bench_offload_round(&dst, &src, nr, &copied);
-			ns[r] = ktime_get_ns() - start;
+		ret = bench_round(&dst, &src, nr, mode == BENCH_CPU, &copied,
+				  &first[r]);
+		ns[r] = ktime_get_ns() - start;
+		/* Batched, no folio is usable before the whole batch is. */
+		if (mode != BENCH_CPU)
 			first[r] = ns[r];
-		}
 		cond_resched();
 	}
 	if (mode == BENCH_ARBITRATION) {

@@ -47,18 +47,15 @@ static unsigned int mo_next_backoff(struct mo_entry *e)
 /*
  * Take @e out for a back-off: after too many consecutive failures, a failed
  * probation sub-batch, a wrong copy, or by the administrator.  The data
- * path skips @e from now on already.  The data path may run
- * inside reclaim: the table is rebuilt and the migrator re-admitted from
- * work items on system_unbound_wq (the rebuild allocates with GFP_KERNEL
- * under mo_lock, so it must not run on mo_wq, which reclaim flushes).
+ * path skips @e from now on already.  It may run inside reclaim: the table
+ * is rebuilt and @e re-admitted from work items on system_unbound_wq (the
+ * rebuild allocates with GFP_KERNEL under mo_lock, so it must not run on
+ * mo_wq, which reclaim flushes).
  */
 void mo_health_out(struct mo_entry *e)
 {
-	int old;
-
 	spin_lock(&e->health_lock);
-	old = e->health;
-	if (old == MO_HEALTH_OUT) {
+	if (e->health == MO_HEALTH_OUT) {
 		spin_unlock(&e->health_lock);
 		return;
 	}

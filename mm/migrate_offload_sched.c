@@ -59,10 +59,6 @@ static void mo_pairs_splice(struct mo_pairs *from, struct mo_pairs *to)
  * @src_list: source folios, in the same order and of the same sizes
  * @nr: number of folios on each list
  *
- * Copies each source folio to the destination at the same position: the
- * CPU's copy of what no migrator copied.  Neither folio's fields are
- * touched.
- *
  * Context: process context, may sleep.
  * Return: 0 if every folio was copied, -EINVAL if the lists do not hold @nr
  * folios each (nothing is copied then), -EHWPOISON if some folio could not
@@ -331,16 +327,6 @@ static void mo_batch_put(struct mo_batch *b)
 		kfree(b);
 }
 
-static unsigned long folio_list_pages(struct list_head *list)
-{
-	unsigned long pages = 0;
-	struct folio *folio;
-
-	list_for_each_entry(folio, list, lru)
-		pages += folio_nr_pages(folio);
-	return pages;
-}
-
 /**
  * migrate_offload_copy_batch - copy a batch of unmapped folios
  * @reason: enum migrate_reason of the batch
@@ -349,7 +335,6 @@ static unsigned long folio_list_pages(struct list_head *list)
  * @nr: number of folios on each list
  * @skipped: folios of the batch the caller left out (not batchable), for
  *	the statistics
- *
  * @held: set to the number of pairs whose destinations a migrator holds
  *
  * Splits the batch among the migrators of the policy table, runs the
@@ -370,6 +355,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	struct mo_pairs left, done, kept;
 	unsigned int i, subs = 0;
 	const struct mo_table *t;
+	struct folio *folio;
 	unsigned long pages;
 	struct mo_batch *b;
 	int idx;
@@ -380,7 +366,8 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	list_splice_init(src_list, &left.src);
 	list_splice_init(dst_list, &left.dst);
 	left.nr = nr;
-	left.pages = folio_list_pages(&left.src);
+	list_for_each_entry(folio, &left.src, lru)
+		left.pages += folio_nr_pages(folio);
 	pages = left.pages;
 	mo_count(reason, MO_STAT_BATCHES, 1);
 

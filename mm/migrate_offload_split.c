@@ -69,19 +69,16 @@ static unsigned long mo_level(struct mo_batch *b, unsigned long mask,
 	return level;
 }
 
-/**
- * mo_split_begin - weights and clocks of a batch
- * @b: the batch, its table and reason set
- *
- * Weights: static, or in adaptive mode scaled by the measured throughput
- * relative to the fastest of the same priority; one not measured yet
- * counts as the fastest, so it gets work and a measurement.
+/*
+ * A batch starts from the migrators' clocks, with weights static or, in
+ * adaptive mode, scaled by the measured throughput relative to the fastest
+ * of the same priority; one not measured yet counts as the fastest, so it
+ * gets work and a measurement.
  */
 void mo_split_begin(struct mo_batch *b)
 {
 	const struct mo_table *t = b->t;
 	unsigned long all = GENMASK(t->nr - 1, 0), level;
-	bool adaptive = t->reason[b->reason].split == MO_SPLIT_ADAPTIVE;
 	long tp, best;
 	unsigned int i, j;
 
@@ -89,7 +86,7 @@ void mo_split_begin(struct mo_batch *b)
 		b->weight[i] = t->slot[i].weight * MO_WEIGHT_MAX;
 		b->vt[i] = atomic_long_read(&t->slot[i].e->vtime);
 	}
-	if (!adaptive)
+	if (t->reason[b->reason].split != MO_SPLIT_ADAPTIVE)
 		return;
 	for (i = 0; i < t->nr; i++) {
 		level = mo_level(b, all, i);
@@ -181,20 +178,17 @@ static unsigned long mo_local(struct mo_batch *b, unsigned long mask,
 			      struct folio *src, struct folio *dst)
 {
 	enum mo_locality locality = b->t->reason[b->reason].locality;
-	unsigned long local = 0;
+	unsigned long local = 0, level;
 	unsigned int i;
-	int prio, nid;
+	int nid;
 
 	if (locality == MO_LOCALITY_NONE || !mask)
 		return mask;
 	nid = folio_nid(locality == MO_LOCALITY_DST ? dst : src);
-	prio = b->t->slot[__ffs(mask)].priority;
-	for_each_set_bit(i, &mask, b->t->nr) {
-		if (b->t->slot[i].priority != prio)
-			break;
+	level = mo_level(b, mask, __ffs(mask));
+	for_each_set_bit(i, &level, b->t->nr)
 		if (node_isset(nid, b->t->slot[i].e->nodes))
 			local |= BIT(i);
-	}
 	return local ?: mask;
 }
 
@@ -258,17 +252,12 @@ static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 	return usable;
 }
 
-/**
- * mo_split_assign - deal folios to the sub-batches
- * @b: the batch
- * @from: the pairs to deal; those no migrator may take stay there
- * @first: the first round; later rounds re-route failed sub-batches
- *
- * A slot must be offered at least its minimum batch, in every round.  A
- * migrator on probation tries one folio of the first round and is not
- * charged for it.
- *
- * Return: the slots whose sub-batches got folios.
+/*
+ * Deal the folios of @from to the sub-batches (the slots that got some are
+ * returned); those no migrator may take stay on @from.  A slot must be
+ * offered at least its minimum batch, also when later rounds re-route the
+ * folios of failed sub-batches.  A migrator on probation tries one folio
+ * of the first round and is not charged for it.
  */
 unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 			      bool first)

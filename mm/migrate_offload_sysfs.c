@@ -339,11 +339,10 @@ static int kobj_to_reason(struct kobject *kobj)
 
 static struct mo_stats __percpu *mo_kobj_stats(struct kobject *kobj)
 {
-	int r;
+	int r = kobj_to_reason(kobj);
 
 	if (kobj == mo_root_kobj)
 		return &mo_global_stats;
-	r = kobj_to_reason(kobj);
 	return r >= 0 ? &mo_reason_stats[r] : kobj_to_entry(kobj)->stats;
 }
 
@@ -423,9 +422,8 @@ const struct kobj_type mo_entry_ktype = {
 /* migrators/<name>/ of a new migrator; under mo_register_lock only. */
 int mo_sysfs_add_entry(struct mo_entry *e)
 {
-	if (!mo_migrators_kobj)
-		return -ENODEV;
-	return kobject_add(&e->kobj, mo_migrators_kobj, "%s", e->m->name);
+	return mo_migrators_kobj ? kobject_add(&e->kobj, mo_migrators_kobj, "%s",
+					       e->m->name) : -ENODEV;
 }
 
 /* Waits for store() methods in flight, which take mo_lock: not under it. */
