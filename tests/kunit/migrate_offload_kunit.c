@@ -1150,37 +1150,36 @@ static void fallback_leaves_private(struct kunit *test)
 }
 
 /*
- * A sub-batch failed with -EHWPOISON goes straight to the CPU copy, which
- * is machine-check safe: no other migrator reads the bad page.
+ * Folios the first candidate failed that the second may not take go to
+ * the CPU copy: after -EHWPOISON (a bad source page no other migrator may
+ * read; the CPU copy is machine-check safe), or when they are fewer than
+ * the second's minimum batch (B, 512 pages at least, never gets the 16
+ * pages A declined).
  */
-/*
- * What a migrator declines is re-routed only where it meets the minimum
- * batch: B (512 pages at least) never gets the 16 pages A declined; the
- * CPU copies them.
- */
-static void fallback_reroute_keeps_min_batch(struct kunit *test)
+struct fallback_cpu_case {
+	const char *desc;
+	enum fake_mode mode;
+	unsigned int min_batch_pages;
+};
+
+static const struct fallback_cpu_case fallback_cpu_cases[] = {
+	{ "poisoned source", FAKE_POISON, 0 },
+	{ "remnant below the next minimum batch", FAKE_BUSY, 512 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(fallback_cpu, fallback_cpu_cases, desc);
+
+static void fallback_skips_to_cpu(struct kunit *test)
 {
+	const struct fallback_cpu_case *c = test->param_value;
 	struct fake_caps hi = { .priority = 20 };
-	struct fake_caps lo = { .priority = 10, .min_batch_pages = 512 };
+	struct fake_caps lo = { .priority = 10,
+				.min_batch_pages = c->min_batch_pages };
 	struct test_batch *b = test_batch_alloc(test, 16, 0);
 
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
-	fakes[0].mode = FAKE_BUSY;
-	copy_batch(MR_SYSCALL, b);
-	expect_batch_copied(test, b);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[1].calls), 0);
-}
-
-static void fallback_poison_to_cpu(struct kunit *test)
-{
-	struct fake_caps hi = { .priority = 20 }, lo = { .priority = 10 };
-	struct test_batch *b = test_batch_alloc(test, 4, 0);
-
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &hi)->m), 0);
-	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &lo)->m), 0);
-	fakes[0].mode = FAKE_POISON;
+	fakes[0].mode = c->mode;
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
@@ -1427,8 +1426,7 @@ static struct kunit_case fallback_cases[] = {
 	KUNIT_CASE(fallback_sleeper),
 	KUNIT_CASE(fallback_health),
 	KUNIT_CASE(fallback_leaves_private),
-	KUNIT_CASE(fallback_poison_to_cpu),
-	KUNIT_CASE(fallback_reroute_keeps_min_batch),
+	KUNIT_CASE_PARAM(fallback_skips_to_cpu, fallback_cpu_gen_params),
 	KUNIT_CASE(fallback_held_not_reused),
 	KUNIT_CASE(fallback_verify_catches_lies),
 	KUNIT_CASE(fallback_verify_samples),
