@@ -124,10 +124,10 @@ static void mo_sub_done(struct mo_sub *s, u64 ns)
 
 /*
  * 1 if @dst differs from @src, 0 if not, -EHWPOISON if @src cannot be read.
- * The source may be a page suspected bad (memory failure): it is read with
- * copy_mc_to_kernel(), a chunk at a time, on the stack of reclaim.
+ * The source may be a page suspected bad: read with copy_mc_to_kernel(), a
+ * chunk at a time, on reclaim's stack only while verify compares (noinline).
  */
-static int mo_folio_differs(struct folio *dst, struct folio *src)
+static noinline int mo_folio_differs(struct folio *dst, struct folio *src)
 {
 	size_t off, len = folio_size(src), step = 256;
 	u8 chunk[256];
