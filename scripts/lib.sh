@@ -50,7 +50,7 @@ need_pkgs() {
 BUILD_PKGS=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
 	    cpio ccache qemu-system-x86 busybox-static python3 rsync kmod xz-utils
 	    libnuma-dev sparse git gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-	    qemu-system-arm)
+	    qemu-system-arm trace-cmd)
 
 # arm64_busybox: the path of Debian's static arm64 busybox for the arm64
 # VM's initramfs, fetched once (apt-get download, arm64 added as a foreign

@@ -55,6 +55,12 @@ st=$TREE/tools/testing/selftests
 [ $arch = arm64 ] || gcc -static -O2 -I"$st" -o "$root/tests/mm_migration" "$st/mm/migration.c" \
 	"$st/mm/thp_settings.c" -lnuma -lpthread 2>/dev/null ||
 	die "tools/testing/selftests/mm/migration.c failed to build"
+# Debian's trace-cmd with its libraries: a real tool decodes our events.
+if [ $arch = x86_64 ]; then
+	for f in /usr/bin/trace-cmd $(ldd /usr/bin/trace-cmd | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f"
+	done
+fi
 cp "$TOP"/tests/vm/*.sh "$root/tests/"
 cp "$TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init"

@@ -427,6 +427,25 @@ both_split() {
 }
 t both.split.thp both_split
 t trace.adds_up_to_stats trace_adds_up
+# Debian's trace-cmd (in the initramfs) records and decodes our events: the
+# reason by name through the format's table, the migrator's name, as many
+# batch events as the statistics counted, nothing it failed to parse.
+trace_cmd_report() {
+	R=$MO/reasons/syscall_or_cpuset/stats
+	b0=$(cat $R/batches)
+	trace-cmd start -e migrate_offload >/dev/null || return 1
+	migrate_check thp move_pages $MB; rc=$?
+	trace-cmd stop && trace-cmd extract -o /tmp/trace.dat >/dev/null 2>&1 || rc=1
+	trace-cmd reset >/dev/null 2>&1
+	trace-cmd report -i /tmp/trace.dat > /tmp/report 2>&1 || rc=1
+	[ $rc = 0 ] || return 1
+	grep -m2 migrate_offload_ /tmp/report
+	n=$(grep -c "migrate_offload_batch: *reason=syscall_or_cpuset " /tmp/report)
+	expect_eq "batch events decoded" $n $(($(cat $R/batches) - b0)) &&
+		grep -q "migrate_offload_sub: *migrator=\(dcbm\|mtcopy\) " /tmp/report &&
+		! grep -qi "failed to parse\|reason=[0-9]" /tmp/report
+}
+t trace.trace_cmd_report trace_cmd_report
 # The in-kernel copy benchmark of make bench: each mode copies every byte
 # (arbitration copies none), and a batch too large is refused.
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
@@ -440,6 +459,49 @@ bench_modes() {
 }
 t bench.modes bench_modes
 t bench.too_large sh -c "! echo 'cpu 9 1000 1' > $BENCH"
+# Offload with every migrator out of service: the CPU copies the batch, as
+# the move phase would, and the run is correct (it was -EIO).
+bench_offload_none() {
+	echo 0 > $MO/enabled
+	echo "offload 0 64 2" > $BENCH; rc=$?
+	echo 1 > $MO/enabled
+	out=$(cat $BENCH); echo "$out"
+	[ $rc = 0 ] && case "$out" in *" copied=0 bad_pages=0") ;; *) false ;; esac
+}
+t bench.offload_left_to_cpu bench_offload_none
+# The arbitration migrator (top priority, reason syscall) declines other
+# tasks' batches: a migration running meanwhile meets it (the trace shows
+# it declined, -EBUSY), is copied by the others, and does not take it out.
+bench_foreign() {
+	R=$MO/reasons/syscall_or_cpuset/stats
+	echo > $TRACEFS/trace
+	echo 1 > $TRACEFS/events/migrate_offload/migrate_offload_sub/enable
+	echo 1 > $TRACEFS/events/migrate_offload/migrate_offload_health/enable
+	rm -f /tmp/stop /tmp/foreign.out
+	b0=$(cat $R/batches)
+	( while [ ! -f /tmp/stop ]; do migrate_check pages move_pages 4 >> /tmp/foreign.out 2>&1 ||
+		echo FOREIGN_FAIL >> /tmp/foreign.out; done ) &
+	pid=$!
+	i=0
+	while [ $(cat $R/batches) = $b0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	# Until a foreign batch has met it (the bench is short): every run
+	# must have been served by the arbitration migrator alone.
+	rc=0 d=0 runs=0
+	while [ $rc = 0 ] && [ $d = 0 ] && [ $runs -lt 30 ]; do
+		echo "arbitration 0 512 1000" > $BENCH || rc=1
+		out=$(cat $BENCH); runs=$((runs + 1))
+		case "$out" in *" copied=512 bad_pages=0") ;; *) echo "$out"; rc=1 ;; esac
+		d=$(grep -c "migrator=bench_null .* ret=-16$" $TRACEFS/trace)
+	done
+	touch /tmp/stop; wait $pid
+	echo 0 > $TRACEFS/events/migrate_offload/enable
+	echo "$out"
+	echo "$runs bench runs, foreign sub-batches declined by bench_null: $d," \
+		"$(grep -c bad_words=0 /tmp/foreign.out) foreign migrations"
+	[ $rc = 0 ] && [ $d -gt 0 ] && ! grep -q FOREIGN_FAIL /tmp/foreign.out &&
+		! grep -q "migrator=bench_null health=out" $TRACEFS/trace
+}
+t bench.arbitration_declines_others bench_foreign
 t both.rmmod_dcbm rmmod dcbm
 t both.rmmod_dcbm_under_load rmmod_under_load dcbm channels=4 thp dcbm
 t both.mtcopy_alone_after migrator_migrate mtcopy thp move_pages 2048
