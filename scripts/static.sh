@@ -10,9 +10,8 @@ set -uo pipefail
 cd "$TOP"
 c_files=$(git ls-files -co --exclude-standard -- include mm drivers tools tests/kunit tests/vm/modules |
 	grep -E '\.[ch]$')
-objs="mm/migrate_copy_offload.o mm/migrate_offload_sched.o mm/migrate_offload_sysfs.o
-      mm/migrate.o drivers/migrate_offload/mtcopy/mtcopy.o
-      drivers/migrate_offload/dcbm/dcbm.o drivers/migrate_offload/testdma/testdma.o"
+# Our objects: those of our C files in mm/ and drivers/, and migrate.o.
+objs="mm/migrate.o $(echo "$c_files" | grep -E '^(mm|drivers)/.*\.c$' | sed 's/\.c$/.o/')"
 fail=0
 
 tap() {	# tap NAME CMD...: run CMD, print its output as comments on failure
