@@ -252,6 +252,21 @@ dcbm_segments() {	# SEGMENT_KIB DESCRIPTORS_PER_THP
 }
 t dcbm.segments.thp_on_4_channels dcbm_segments 256 4
 t dcbm.segments.thp_whole dcbm_segments 2048 1
+# testdma at a known speed: 5 MB/s a channel (rate_mbps) and 20 us a
+# descriptor (desc_us).  4 MiB of THPs over its 4 channels cannot take
+# dcbm less than 4 MiB / 20 MB/s = 210 ms; the CPU's own copy takes a
+# tenth of that here (the bound holds whatever the host's speed).
+testdma_rate() {
+	b0=$(stat dcbm bytes) t0=$(stat dcbm busy_ns)
+	echo 5 > $DMA/rate_mbps && echo 20 > $DMA/desc_us || return 1
+	migrate_check thp move_pages 4; rc=$?
+	echo 0 > $DMA/rate_mbps; echo 0 > $DMA/desc_us
+	b=$(($(stat dcbm bytes) - b0)) t=$(($(stat dcbm busy_ns) - t0))
+	want=$((b * 1000 / (4 * 5)))
+	echo "dcbm copied $b bytes in $((t / 1000000)) ms busy, at least $((want / 1000000)) ms at 4 x 5 MB/s"
+	[ $rc = 0 ] && [ $b -ge 4194304 ] && [ $t -ge $want ]
+}
+t dcbm.testdma.rate testdma_rate
 echo 0 > $MO/max_failures
 echo 3 > $DMA/fail_every
 for how in move_pages mbind; do
@@ -540,6 +555,27 @@ t locality.dst locality_routes dst
 t locality.src locality_routes src
 t locality.bad.policy bad_write $MO/reasons/syscall_or_cpuset/locality nearest
 echo none > $MO/reasons/syscall_or_cpuset/locality
+# The adaptive split converges on the engines' speeds, set by testdma
+# (rate_mbps): node 0's device at 8 MB/s a channel, node 1's at 4; equal
+# priorities.  dcbm-node0 must take about two THPs of three: 55 to 80 % of
+# 16 (both start unmeasured, as fast as the fastest, after a reload).
+split_adaptive_engines() {
+	must rmmod dcbm && must insmod /modules/dcbm.ko channels=2 || return 1
+	# Node 2's engine (memory without CPUs) stays out of it.
+	echo 0 > $MO/migrators/dcbm-node2/enabled || return 1
+	echo 8,4 > $DMA/rate_mbps || return 1
+	echo adaptive > $MO/reasons/syscall_or_cpuset/split
+	migrate_check thp move_pages 32; rc=$?
+	echo weight > $MO/reasons/syscall_or_cpuset/split
+	echo 0 > $DMA/rate_mbps
+	echo 1 > $MO/migrators/dcbm-node2/enabled
+	a=$(stat dcbm-node0 folios) b=$(stat dcbm-node1 folios)
+	echo "dcbm-node0 (2 x 8 MB/s) copied $a THPs, dcbm-node1 (2 x 4 MB/s) $b;" \
+		"throughput $(stat dcbm-node0 throughput), $(stat dcbm-node1 throughput) bytes/us"
+	[ $rc = 0 ] && [ $((a + b)) -ge 16 ] && [ $((a * 100)) -ge $(((a + b) * 55)) ] &&
+		[ $((a * 100)) -le $(((a + b) * 80)) ]
+}
+t split.adaptive.engines_2_to_1 split_adaptive_engines
 t dcbm.unbind.engine_goes_away dcbm_unbind
 must rmmod dcbm && must rmmod testdma
 must insmod /modules/testdma.ko model=hidma channels=4

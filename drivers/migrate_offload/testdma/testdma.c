@@ -15,7 +15,8 @@
  * so that a client that knows engines by driver (dcbm does) cannot tell
  * the model from the engine.  Faults are injected with module parameters:
  * fail every Nth descriptor, delay each burst, or hold every burst until
- * "hang" is cleared (an engine that never completes).
+ * "hang" is cleared (an engine that never completes).  rate_mbps and
+ * desc_us give each channel a known speed, whatever the host's.
  *
  * Descriptors without DMA_PREP_INTERRUPT complete silently: their
  * callbacks run at the next interrupt of their channel, or when the burst
@@ -35,6 +36,8 @@
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/io.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
@@ -132,6 +135,10 @@ static unsigned int delay_ms;
 module_param(delay_ms, uint, 0644);
 MODULE_PARM_DESC(delay_ms, "Delay before each burst of descriptors, in ms");
 
+static unsigned int desc_us;
+module_param(desc_us, uint, 0644);
+MODULE_PARM_DESC(desc_us, "Fixed cost of each descriptor, in us");
+
 static DECLARE_WAIT_QUEUE_HEAD(testdma_hang_wait);
 static bool hang;
 
@@ -185,12 +192,17 @@ struct testdma_chan {
 
 struct testdma {
 	struct dma_device dd;
+	unsigned int id;		/* of the device, 0 without per_node */
 	unsigned int nr_chans;
 	struct testdma_chan chan[TESTDMA_MAX_CHANNELS];
 };
 
 static atomic_t testdma_seq = ATOMIC_INIT(0);
 #define TESTDMA_MAX_DEVICES	8
+
+static unsigned int rate_mbps[TESTDMA_MAX_DEVICES], nr_rates;
+module_param_array(rate_mbps, uint, &nr_rates, 0644);
+MODULE_PARM_DESC(rate_mbps, "Speed of each channel in MB/s, 0 = as fast as the CPU copies; per device, one per node with per_node (one value: all)");
 static struct platform_device *testdma_pdevs[TESTDMA_MAX_DEVICES];
 static struct workqueue_struct *testdma_wq;
 
@@ -271,16 +283,36 @@ static void testdma_interrupt(struct testdma_chan *c, struct list_head *done,
 	INIT_LIST_HEAD(done);
 }
 
+/*
+ * A channel of a known speed: a descriptor takes desc_us plus its length
+ * at rate_mbps (bytes per microsecond), at least.  The worker sleeps what
+ * the copy did not take, leaving the CPU free, as an engine does.
+ */
+static void testdma_pace(struct testdma_chan *c, u64 start, size_t len)
+{
+	struct testdma *t = container_of(c->chan.device, struct testdma, dd);
+	unsigned int rate = READ_ONCE(rate_mbps[nr_rates > t->id ? t->id : 0]);
+	u64 ns = (u64)READ_ONCE(desc_us) * NSEC_PER_USEC, spent;
+
+	if (rate)
+		ns += div_u64((u64)len * NSEC_PER_USEC, rate);
+	spent = ktime_get_ns() - start;
+	if (ns > spent)
+		fsleep(div_u64(ns - spent, NSEC_PER_USEC));
+}
+
 /* Copy @d, or fail it as every fail_every-th descriptor; true if failed. */
-static bool testdma_run(struct testdma_desc *d)
+static bool testdma_run(struct testdma_chan *c, struct testdma_desc *d)
 {
 	unsigned int every = READ_ONCE(fail_every);
+	u64 start = ktime_get_ns();
 
 	if (every && atomic_inc_return(&testdma_seq) % every == 0) {
 		failed++;
 		return true;
 	}
 	memcpy(phys_to_virt(d->dst), phys_to_virt(d->src), d->len);
+	testdma_pace(c, start, d->len);
 	completed++;
 	return false;
 }
@@ -310,7 +342,7 @@ static void testdma_complete_burst(struct testdma_chan *c,
 		d->res.result = DMA_TRANS_NOERROR;
 		if (aborting) {
 			d->res.result = DMA_TRANS_ABORTED;
-		} else if (testdma_run(d)) {
+		} else if (testdma_run(c, d)) {
 			d->res.result = DMA_TRANS_WRITE_FAILED;
 			d->res.residue = d->len;
 			d->null_result = mo->error != TESTDMA_ERR_RESULT;
@@ -441,6 +473,7 @@ static int testdma_probe(struct platform_device *pdev)
 	if (mo->no_order)
 		dma_cap_set(DMA_COMPLETION_NO_ORDER, t->dd.cap_mask);
 	t->dd.dev = &pdev->dev;
+	t->id = pdev->id < 0 ? 0 : pdev->id;
 	t->dd.copy_align = DMAENGINE_ALIGN_1_BYTE;
 	t->dd.device_alloc_chan_resources = testdma_alloc_chan_resources;
 	t->dd.device_free_chan_resources = testdma_free_chan_resources;
