@@ -237,9 +237,9 @@ int mo_set_enabled(bool on)
 }
 
 /*
- * Set one policy of @reason to @val: base pages, an enum mo_split or an
- * enum mo_locality.  -EINVAL for a bad reason or value, -ENOMEM (nothing
- * changed).
+ * Set one policy of @reason to @val: base pages, an enum mo_split, an
+ * enum mo_locality or an enum mo_cpu_copy.  -EINVAL for a bad reason or
+ * value, -ENOMEM (nothing changed).
  */
 int mo_set_reason_policy(int reason, enum mo_reason_param which,
 			 unsigned int val)
@@ -249,7 +249,8 @@ int mo_set_reason_policy(int reason, enum mo_reason_param which,
 
 	if (reason < 0 || reason >= MR_TYPES ||
 	    (which == MO_REASON_SPLIT && val > MO_SPLIT_ADAPTIVE) ||
-	    (which == MO_REASON_LOCALITY && val > MO_LOCALITY_SRC))
+	    (which == MO_REASON_LOCALITY && val > MO_LOCALITY_SRC) ||
+	    (which == MO_REASON_CPU_COPY && val > MO_CPU_FALLBACK))
 		return -EINVAL;
 	mutex_lock(&mo_lock);
 	old = mo_reasons[reason];
@@ -257,6 +258,8 @@ int mo_set_reason_policy(int reason, enum mo_reason_param which,
 		mo_reasons[reason].split = val;
 	else if (which == MO_REASON_LOCALITY)
 		mo_reasons[reason].locality = val;
+	else if (which == MO_REASON_CPU_COPY)
+		mo_reasons[reason].cpu_copy = val;
 	else
 		mo_reasons[reason].min_batch_pages = val;
 	ret = mo_table_rebuild();

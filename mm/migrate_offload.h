@@ -45,6 +45,7 @@ enum mo_stat {
 	MO_STAT_VERIFY,		/* folios found wrong by verify */
 	MO_STAT_BUSY_NS,	/* time spent in offload_copy() */
 	MO_STAT_CPU,		/* global, reason: left to the per-folio copy */
+	MO_STAT_SHARED,		/* global, reason: copied by the caller's CPU */
 	MO_NR_STATS
 };
 
@@ -107,6 +108,7 @@ struct mo_entry {
 	atomic_long_t throughput;	/* bytes per busy us, decayed average */
 	atomic_long_t vtime;		/* virtual clock of the split, mo_pick() */
 	atomic_long_t copied;		/* folios reported copied, for verify */
+	atomic_t slow_rounds;		/* see mo_sub_limits() */
 	struct mo_stats __percpu *stats;
 };
 
@@ -122,11 +124,18 @@ enum mo_locality {
 	MO_LOCALITY_SRC,	/* source */
 };
 
+/* What the migrating CPU copies of a batch migrators take. */
+enum mo_cpu_copy {
+	MO_CPU_SHARE,		/* what no migrator has claimed yet */
+	MO_CPU_FALLBACK,	/* only what the migrators failed to copy */
+};
+
 /* Policy per migration reason; under mo_lock. */
 struct mo_reason_policy {
 	unsigned int min_batch_pages;	/* smaller batches stay on the CPU */
 	enum mo_split split;
 	enum mo_locality locality;
+	enum mo_cpu_copy cpu_copy;
 };
 
 /*
@@ -181,6 +190,7 @@ enum mo_reason_param {
 	MO_REASON_MIN_BATCH,
 	MO_REASON_SPLIT,
 	MO_REASON_LOCALITY,
+	MO_REASON_CPU_COPY,
 };
 
 int mo_set_reason_policy(int reason, enum mo_reason_param which,
@@ -194,13 +204,39 @@ struct mo_pairs {
 	unsigned long pages;
 };
 
-/* A sub-batch: the pairs one migrator copies, and its result. */
+/*
+ * A sub-batch: the pairs assigned to one migrator, cut into chunks for the
+ * run; after it, those that failed, and the first error.  The migrator
+ * claims chunks from the head, the migrating CPU from the tail: @claim
+ * holds the next chunk of the head in its low 16 bits and the end of the
+ * unclaimed ones above.
+ */
 struct mo_sub {
 	struct mo_pairs pairs;
 	struct mo_entry *e;
 	int ret;
+	unsigned int first, chunks;	/* its chunks in mo_batch.chunk[] */
+	unsigned int keep, ratio;	/* see mo_sub_limits() */
+	atomic_t claim;
+	struct mo_batch *batch;
 	struct work_struct work;
 };
+
+/* The pairs one call copies: a migrator's, or the migrating CPU's. */
+struct mo_chunk {
+	struct mo_pairs pairs;
+	int ret;
+	bool cpu;
+};
+
+/*
+ * A round's chunks: where the migrating CPU shares, a sub-batch is cut
+ * into chunks of at least MO_CHUNK_PAGES base pages (256 KiB), so that
+ * the CPU can take part of a batch of small folios, and of few enough
+ * calls that each amortises a migrator's cost per call.
+ */
+#define MO_MAX_CHUNKS		64
+#define MO_CHUNK_PAGES		64UL
 
 /* The state of one batch in migrate_offload_copy_batch(). */
 struct mo_batch {
@@ -214,14 +250,19 @@ struct mo_batch {
 	unsigned long vt[MO_MAX_MIGRATORS];	/* virtual clocks */
 	unsigned long charged[MO_MAX_MIGRATORS];	/* by this batch */
 	unsigned long largest;		/* base pages of its largest folio */
+	bool share;			/* the migrating CPU claims chunks */
+	unsigned int shared;		/* folios the migrating CPU copied */
+	struct mo_chunk chunk[MO_MAX_CHUNKS];
 	struct mo_sub sub[];		/* one per table slot */
 };
 
 /* The split (migrate_offload_split.c) */
+void mo_pairs_move(struct mo_pairs *from, struct mo_pairs *to,
+		   struct folio *src, struct folio *dst);
 void mo_split_begin(struct mo_batch *b);
 unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 			      bool first);
-void mo_split_uncharge(struct mo_batch *b, unsigned int i);
+void mo_split_uncharge(struct mo_batch *b, unsigned int i, unsigned long pages);
 void mo_split_end(struct mo_batch *b);
 
 /* Health (migrate_offload_health.c) */

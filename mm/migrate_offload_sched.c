@@ -4,17 +4,24 @@
  *
  * migrate_offload_copy_batch() splits one batch of unmapped folios among the
  * migrators of the policy table (migrate_offload_split.c) and runs the
- * sub-batches concurrently: the caller runs one, mo_wq the others.  A
- * failed sub-batch goes to the next candidates, then to the machine-check
- * safe CPU copy, folios_mc_copy() (straight there after -EHWPOISON).  With
- * verify set, sampled folios a migrator reports copied are compared with
- * their sources; a wrong one fails the sub-batch.  The copied pairs are
- * handed back first, then those the move phase must copy per folio (no
- * migrator serves them, or the CPU could not copy them either), then those
- * whose destinations a migrator still holds (-EINPROGRESS: a late transfer
- * may write them, so no one else may copy into them and their migration
- * must fail): the copied state travels in the order of the lists, never in
- * the folios themselves.
+ * sub-batches concurrently on mo_wq.  The migrating CPU is a copier too: a
+ * sub-batch is cut into chunks, its migrator claims them from the head and
+ * the CPU from the tail, so the CPU copies what no migrator got to and then
+ * waits only for the chunks in flight; a batch never takes much longer than
+ * the CPU alone, and a faster migrator simply takes more.  The first chunk
+ * is the migrator's unless it is measured slower than the CPU.  Where a
+ * reason's cpu_copy is "fallback", the CPU copies only what migrators fail
+ * (one chunk per sub-batch, the caller runs one).  A failed chunk goes to
+ * the next candidates, then to the machine-check safe CPU copy,
+ * folios_mc_copy() (straight there after -EHWPOISON).  With verify set,
+ * sampled folios a migrator reports copied are compared with their
+ * sources; a wrong one fails the call.  The copied pairs are handed back
+ * first, then those the move phase must copy per folio (no migrator serves
+ * them, or the CPU could not copy them either), then those whose
+ * destinations a migrator still holds (-EINPROGRESS: a late transfer may
+ * write them, so no one else may copy into them and their migration must
+ * fail): the copied state travels in the order of the lists, never in the
+ * folios themselves.
  *
  * This runs inside reclaim and compaction: nothing here may enter direct
  * reclaim.  Without memory for the bookkeeping the batch is copied on the
@@ -90,35 +97,34 @@ static void mo_count(int reason, enum mo_stat i, long n)
 	mo_stat_add(&mo_reason_stats[reason], i, n);
 }
 
-/* Decayed average of bytes per busy microsecond. */
-static void mo_update_throughput(struct mo_entry *e, unsigned long bytes,
-				 u64 ns)
+/* Decayed averages of bytes per busy microsecond. */
+static atomic_long_t mo_cpu_throughput;
+
+static void mo_update_throughput(atomic_long_t *tp, unsigned long bytes, u64 ns)
 {
 	long sample = div64_u64((u64)bytes * NSEC_PER_USEC, max_t(u64, ns, 1));
-	long old = atomic_long_read(&e->throughput);
+	long old = atomic_long_read(tp);
 
-	atomic_long_set(&e->throughput, old ? (old * 7 + sample) / 8 : sample ?: 1);
+	atomic_long_set(tp, old ? (old * 7 + sample) / 8 : sample ?: 1);
 }
 
-static void mo_sub_done(struct mo_sub *s, u64 ns)
+static void mo_call_done(struct mo_entry *e, struct mo_pairs *p, int ret,
+			 u64 ns)
 {
-	struct mo_entry *e = s->e;
-
-	trace_migrate_offload_sub(e->name, s->pairs.nr,
-				  s->pairs.pages << PAGE_SHIFT, ns, s->ret);
+	trace_migrate_offload_sub(e->name, p->nr, p->pages << PAGE_SHIFT, ns, ret);
 	mo_stat_add(e->stats, MO_STAT_BATCHES, 1);
 	mo_stat_add(e->stats, MO_STAT_BUSY_NS, ns);
-	mo_health_account(e, s->ret);
-	if (mo_declined(s->ret)) {
+	mo_health_account(e, ret);
+	if (mo_declined(ret)) {
 		mo_stat_add(e->stats, MO_STAT_DECLINED, 1);
-	} else if (s->ret) {
+	} else if (ret) {
 		mo_stat_add(e->stats, MO_STAT_ERRORS, 1);
-		mo_stat_add(e->stats, s->ret == -EINPROGRESS ? MO_STAT_HELD :
-				      MO_STAT_FALLBACK, s->pairs.nr);
+		mo_stat_add(e->stats, ret == -EINPROGRESS ? MO_STAT_HELD :
+				      MO_STAT_FALLBACK, p->nr);
 	} else {
-		mo_stat_add(e->stats, MO_STAT_FOLIOS, s->pairs.nr);
-		mo_stat_add(e->stats, MO_STAT_BYTES, s->pairs.pages << PAGE_SHIFT);
-		mo_update_throughput(e, s->pairs.pages << PAGE_SHIFT, ns);
+		mo_stat_add(e->stats, MO_STAT_FOLIOS, p->nr);
+		mo_stat_add(e->stats, MO_STAT_BYTES, p->pages << PAGE_SHIFT);
+		mo_update_throughput(&e->throughput, p->pages << PAGE_SHIFT, ns);
 	}
 }
 
@@ -151,13 +157,13 @@ static noinline int mo_folio_differs(struct folio *dst, struct folio *src)
 
 /*
  * verify=N: compare every Nth folio the migrator reports copied (counted
- * over its life) with its source.  A wrong folio fails the whole sub-batch,
- * which is then copied elsewhere like any failed one, and takes the
- * migrator out at once: it reported a copy it did not make.
+ * over its life) with its source.  A wrong folio fails the whole call,
+ * whose pairs are then copied elsewhere like any failed ones, and takes
+ * the migrator out at once: it reported a copy it did not make.
  */
-static int mo_sub_verify(struct mo_sub *s)
+static int mo_call_verify(struct mo_entry *e, struct mo_pairs *p)
 {
-	unsigned int every = READ_ONCE(s->e->params.verify);
+	unsigned int every = READ_ONCE(e->params.verify);
 	unsigned int compared = 0, wrong = 0;
 	struct folio *src, *dst;
 	unsigned long seq;
@@ -165,9 +171,9 @@ static int mo_sub_verify(struct mo_sub *s)
 
 	if (!every)
 		return 0;
-	seq = atomic_long_add_return(s->pairs.nr, &s->e->copied) - s->pairs.nr;
-	dst = list_first_entry(&s->pairs.dst, struct folio, lru);
-	list_for_each_entry(src, &s->pairs.src, lru) {
+	seq = atomic_long_add_return(p->nr, &e->copied) - p->nr;
+	dst = list_first_entry(&p->dst, struct folio, lru);
+	list_for_each_entry(src, &p->src, lru) {
 		if (!(++seq % every)) {
 			ret = mo_folio_differs(dst, src);
 			if (ret < 0)
@@ -178,69 +184,265 @@ static int mo_sub_verify(struct mo_sub *s)
 		dst = list_next_entry(dst, lru);
 	}
 	if (compared)
-		trace_migrate_offload_verify(s->e->name, s->pairs.nr, compared,
-					     wrong);
+		trace_migrate_offload_verify(e->name, p->nr, compared, wrong);
 	if (!wrong)
 		return 0;
-	mo_stat_add(s->e->stats, MO_STAT_VERIFY, wrong);
-	mo_health_out(s->e);
+	mo_stat_add(e->stats, MO_STAT_VERIFY, wrong);
+	mo_health_out(e);
 	return -EIO;
 }
 
 /*
- * A migrator being stopped, or whose module is on its way out, gets no new
- * work: its sub-batch fails over.  migrate_offload_stop() waits for the
- * calls counted in users, and @m may be freed after it.
+ * Copy @p with the migrator of @e.  One being stopped, or whose module is
+ * on its way out, gets no new work: -ENODEV.  migrate_offload_stop() waits
+ * for the calls counted in users, and the migrator may be freed after it.
  */
-static void mo_sub_run(struct mo_sub *s)
+static int mo_call(struct mo_entry *e, struct mo_pairs *p)
 {
-	struct mo_entry *e = s->e;
-	struct migrator *m = e->m;
 	u64 start = ktime_get_ns();
+	struct migrator *m;
+	int ret = -ENODEV;
 
-	s->ret = -ENODEV;
 	if (!atomic_inc_not_zero(&e->users))
-		return;
+		return ret;
+	m = e->m;
 	if (try_module_get(m->owner)) {
 		if (m->copy)
-			s->ret = m->copy(m, &s->pairs.dst, &s->pairs.src,
-					 s->pairs.nr);
+			ret = m->copy(m, &p->dst, &p->src, p->nr);
 		else
-			s->ret = m->offload_copy(&s->pairs.dst, &s->pairs.src,
-						 s->pairs.nr);
+			ret = m->offload_copy(&p->dst, &p->src, p->nr);
 		module_put(m->owner);
-		if (!s->ret)
-			s->ret = mo_sub_verify(s);
-		mo_sub_done(s, ktime_get_ns() - start);
+		if (!ret)
+			ret = mo_call_verify(e, p);
+		mo_call_done(e, p, ret, ktime_get_ns() - start);
 	}
 	if (atomic_dec_and_test(&e->users))
 		wake_up_var(&e->users);
+	return ret;
+}
+
+#define MO_CLAIM_END		0x10000
+
+/* The chunks of @s no one has claimed, from the @from th on. */
+static int mo_unclaimed(struct mo_sub *s, unsigned int from)
+{
+	int claim = atomic_read(&s->claim);
+
+	return claim / MO_CLAIM_END -
+	       max_t(int, from, claim & (MO_CLAIM_END - 1));
+}
+
+/*
+ * Claim a chunk of @s: the next from the head for its migrator, while at
+ * least s->ratio are unclaimed; the last from the tail for the migrating
+ * CPU, but not the first s->keep.  The index in mo_batch.chunk[], or -1.
+ */
+static int mo_claim(struct mo_sub *s, bool tail)
+{
+	int old = atomic_read(&s->claim), head, end;
+
+	do {
+		head = old & (MO_CLAIM_END - 1);
+		end = old / MO_CLAIM_END;
+		if (tail ? end <= max_t(int, head, s->keep) :
+			   end - head < (int)s->ratio)
+			return -1;
+	} while (!atomic_try_cmpxchg(&s->claim, &old,
+				     tail ? old - MO_CLAIM_END : old + 1));
+	return s->first + (tail ? end - 1 : head);
+}
+
+/*
+ * What a migrator may claim beside the CPU, from the throughputs measured
+ * per call and per CPU chunk.  One at least as fast, or not measured yet,
+ * keeps its first chunk (the CPU does not take it) and claims while any is
+ * left.  One r times slower claims the next chunk only while r are left,
+ * the CPU's work meanwhile: it adds bandwidth to long batches and none to
+ * a batch the CPU copies before one of its chunks, where it gets no work
+ * (a THP alone).  Every 16th round it claims as a fast one, for a fresh
+ * measurement.  A migrator on probation keeps its one folio.
+ */
+static void mo_sub_limits(struct mo_batch *b, unsigned int i)
+{
+	long tp = atomic_long_read(&b->sub[i].e->throughput);
+	long cpu = atomic_long_read(&mo_cpu_throughput);
+	struct mo_sub *s = &b->sub[i];
+
+	s->keep = 1;
+	s->ratio = 1;
+	if (!b->share || (b->probe & BIT(i))) {
+		s->keep = U16_MAX;
+	} else if (tp && tp < cpu &&
+		   atomic_inc_return(&s->e->slow_rounds) % 16) {
+		s->keep = 0;
+		s->ratio = min_t(long, DIV_ROUND_UP(cpu, tp), U16_MAX);
+	}
+}
+
+/* A migrator copies chunks of its sub-batch until one fails or it may not. */
+static void mo_sub_run(struct mo_batch *b, struct mo_sub *s)
+{
+	struct mo_chunk *k;
+	int c;
+
+	while ((c = mo_claim(s, false)) >= 0) {
+		k = &b->chunk[c];
+		k->ret = mo_call(s->e, &k->pairs);
+		if (k->ret)
+			break;
+	}
 }
 
 static void mo_sub_workfn(struct work_struct *work)
 {
-	mo_sub_run(container_of(work, struct mo_sub, work));
+	struct mo_sub *s = container_of(work, struct mo_sub, work);
+
+	mo_sub_run(s->batch, s);
 }
 
-/* Run the @pending sub-batches concurrently; the caller runs the first. */
-static void mo_run_subs(struct mo_batch *b, unsigned long pending)
+static void mo_cpu_copy(struct mo_chunk *k)
 {
-	unsigned long queued = pending & (pending - 1);
-	unsigned int i;
+	u64 start = ktime_get_ns();
 
-	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
-		INIT_WORK(&b->sub[i].work, mo_sub_workfn);
-		queue_work(mo_wq, &b->sub[i].work);
+	k->cpu = true;
+	k->ret = folios_mc_copy(&k->pairs.dst, &k->pairs.src, k->pairs.nr);
+	if (!k->ret)
+		mo_update_throughput(&mo_cpu_throughput, k->pairs.pages << PAGE_SHIFT,
+				     ktime_get_ns() - start);
+}
+
+/* The migrating CPU copies the unclaimed chunks, the longest queue's first. */
+static void mo_steal(struct mo_batch *b, unsigned long pending)
+{
+	unsigned int i, best = 0;
+	int left, most, c;
+
+	for (;;) {
+		most = 0;
+		for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
+			left = mo_unclaimed(&b->sub[i], b->sub[i].keep);
+			if (left > most) {
+				most = left;
+				best = i;
+			}
+		}
+		if (!most)
+			return;
+		c = mo_claim(&b->sub[best], true);
+		if (c >= 0)
+			mo_cpu_copy(&b->chunk[c]);
 	}
-	mo_sub_run(&b->sub[__ffs(pending)]);
-	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS)
-		flush_work(&b->sub[i].work);
 }
 
 /*
- * Re-route the folios of the failed sub-batch of slot @i to the remaining
- * candidates; those no one takes go to @cpu, as all of a sub-batch that
- * met a bad source page, which no other migrator may read.
+ * Run the @pending sub-batches concurrently on mo_wq.  Sharing, the caller
+ * copies what no migrator has claimed, then waits for what is in flight;
+ * a worker that has not started by then and has nothing left to claim is
+ * cancelled.  Otherwise the caller runs the first sub-batch itself.
+ */
+static void mo_run_subs(struct mo_batch *b, unsigned long pending)
+{
+	unsigned long queued = b->share ? pending : pending & (pending - 1);
+	struct mo_sub *s;
+	unsigned int i;
+
+	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS)
+		mo_sub_limits(b, i);
+	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
+		s = &b->sub[i];
+		s->batch = b;
+		INIT_WORK(&s->work, mo_sub_workfn);
+		queue_work(mo_wq, &s->work);
+	}
+	if (b->share)
+		mo_steal(b, pending);
+	else
+		mo_sub_run(b, &b->sub[__ffs(pending)]);
+	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
+		s = &b->sub[i];
+		if (!b->share || mo_unclaimed(s, 0) >= (int)s->ratio ||
+		    !cancel_work(&s->work))
+			flush_work(&s->work);
+	}
+}
+
+/*
+ * Cut the sub-batches of @pending into their chunks: one each, or, where
+ * the CPU shares, chunks of MO_CHUNK_PAGES at least and few enough for
+ * mo_batch.chunk[] (each but a sub-batch's last holds that many pages).
+ */
+static void mo_cut(struct mo_batch *b, unsigned long pending)
+{
+	unsigned long pages = ULONG_MAX, total = 0;
+	unsigned int i, next = 0;
+	struct mo_chunk *k;
+	struct mo_sub *s;
+
+	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS)
+		total += b->sub[i].pairs.pages;
+	if (b->share)
+		pages = max(MO_CHUNK_PAGES, DIV_ROUND_UP(total, MO_MAX_CHUNKS -
+							 MO_MAX_MIGRATORS));
+	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
+		s = &b->sub[i];
+		s->first = next;
+		for (k = NULL; s->pairs.nr;) {
+			if (!k || k->pairs.pages >= pages) {
+				k = &b->chunk[next++];
+				mo_pairs_init(&k->pairs);
+				k->ret = -ECANCELED;	/* not claimed */
+				k->cpu = false;
+			}
+			mo_pairs_move(&s->pairs, &k->pairs,
+				      list_first_entry(&s->pairs.src, struct folio, lru),
+				      list_first_entry(&s->pairs.dst, struct folio, lru));
+		}
+		s->chunks = next - s->first;
+		atomic_set(&s->claim, s->chunks * MO_CLAIM_END);
+	}
+}
+
+/*
+ * Sort the chunks of the round: the copied ones to @done, those the CPU
+ * could not copy to @left, held ones to @held, and what a migrator did not
+ * copy back to its sub-batch with its first error.  Returns the slots to
+ * re-route.  A migrator is not charged for what the CPU took.
+ */
+static unsigned long mo_collect(struct mo_batch *b, unsigned long pending,
+				struct mo_pairs *left, struct mo_pairs *done,
+				struct mo_pairs *held)
+{
+	unsigned long failed = 0;
+	struct mo_chunk *k;
+	struct mo_sub *s;
+	unsigned int i;
+
+	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
+		s = &b->sub[i];
+		s->ret = 0;
+		for (k = &b->chunk[s->first]; k < &b->chunk[s->first + s->chunks]; k++) {
+			if (k->cpu) {
+				mo_split_uncharge(b, i, k->pairs.pages);
+				if (!k->ret)
+					b->shared += k->pairs.nr;
+			} else if (k->ret && !s->ret) {
+				s->ret = k->ret;
+			}
+			mo_pairs_splice(&k->pairs, k->ret == -EINPROGRESS ? held :
+					!k->ret ? done : k->cpu ? left : &s->pairs);
+		}
+		if (s->ret)
+			b->excluded |= BIT(i);
+		if (s->pairs.nr)
+			failed |= BIT(i);
+	}
+	return failed;
+}
+
+/*
+ * Re-route the folios the migrator of slot @i failed to copy to the
+ * remaining candidates; those no one takes go to @cpu, as all of them if
+ * it met a bad source page, which no other migrator may read.
  */
 static unsigned long mo_reroute(struct mo_batch *b, unsigned int i,
 				struct mo_pairs *cpu)
@@ -249,7 +451,7 @@ static unsigned long mo_reroute(struct mo_batch *b, unsigned int i,
 	struct mo_sub *s = &b->sub[i];
 	unsigned long to = 0;
 
-	mo_split_uncharge(b, i);
+	mo_split_uncharge(b, i, s->pairs.pages);
 	if (s->ret != -EHWPOISON) {
 		for (j = 0; j < b->t->nr; j++)
 			before[j] = b->sub[j].pairs.nr;
@@ -279,20 +481,10 @@ static void mo_batch_run(struct mo_batch *b, struct mo_pairs *left,
 
 	mo_pairs_init(&cpu);
 	while (pending) {
+		mo_cut(b, pending);
 		mo_run_subs(b, pending);
 		b->subs += hweight_long(pending);
-		/* First take the copied pairs out, and the failed slots. */
-		failed = 0;
-		for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
-			if (b->sub[i].ret)
-				b->excluded |= BIT(i);
-			if (b->sub[i].ret == -EINPROGRESS)
-				mo_pairs_splice(&b->sub[i].pairs, held);
-			else if (b->sub[i].ret)
-				failed |= BIT(i);
-			else
-				mo_pairs_splice(&b->sub[i].pairs, done);
-		}
+		failed = mo_collect(b, pending, left, done, held);
 		pending = 0;
 		for_each_set_bit(i, &failed, MO_MAX_MIGRATORS)
 			pending |= mo_reroute(b, i, &cpu);
@@ -380,9 +572,10 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	b = mo_batch_get();
 	if (!b)
 		goto out;
-	memset(b, 0, offsetof(struct mo_batch, sub));
+	memset(b, 0, offsetof(struct mo_batch, chunk));
 	b->t = t;
 	b->reason = reason;
+	b->share = t->reason[reason].cpu_copy == MO_CPU_SHARE;
 	for (i = 0; i < t->nr; i++) {
 		mo_pairs_init(&b->sub[i].pairs);
 		b->sub[i].ret = 0;
@@ -392,6 +585,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	mo_batch_run(b, &left, &done, &kept);
 	mo_split_end(b);
 	subs = b->subs;
+	mo_count(reason, MO_STAT_SHARED, b->shared);
 	mo_batch_put(b);
 out:
 	srcu_read_unlock(&migrate_offload_srcu, idx);

@@ -16,10 +16,11 @@
  * does not serve, locality, health) neither gains nor loses, its clock is
  * carried along to the earliest of those that could; and none enters a
  * batch with more credit over the latest of its competitors than the
- * batch's largest folio.  Failed and declined sub-batches are not
- * charged.  While two migrators compete, neither gets more than two of
- * the largest folios beyond its weighted share.  In adaptive mode the
- * weights are scaled by measured throughput.
+ * batch's largest folio.  Failed and declined sub-batches, and what the
+ * migrating CPU copied of a sub-batch, are not charged.  While two
+ * migrators compete, neither gets more than two of the largest folios
+ * beyond its weighted share.  In adaptive mode the weights are scaled by
+ * measured throughput.
  */
 #include <linux/migrate.h>
 #include <linux/mm.h>
@@ -27,8 +28,8 @@
 #include "migrate_offload.h"
 
 /* Move the pair @src, @dst of @from to @to. */
-static void mo_pairs_move(struct mo_pairs *from, struct mo_pairs *to,
-			  struct folio *src, struct folio *dst)
+void mo_pairs_move(struct mo_pairs *from, struct mo_pairs *to,
+		   struct folio *src, struct folio *dst)
 {
 	list_move_tail(&src->lru, &to->src);
 	list_move_tail(&dst->lru, &to->dst);
@@ -290,11 +291,13 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 	return pending;
 }
 
-/* What the failed sub-batch of slot @i did not copy is not charged. */
-void mo_split_uncharge(struct mo_batch *b, unsigned int i)
+/* Slot @i is not charged for @pages it did not copy (failed, or the CPU's). */
+void mo_split_uncharge(struct mo_batch *b, unsigned int i, unsigned long pages)
 {
-	b->vt[i] -= b->charged[i];
-	b->charged[i] = 0;
+	unsigned long cost = min(b->charged[i], mo_vt_cost(b, i, pages));
+
+	b->vt[i] -= cost;
+	b->charged[i] -= cost;
 }
 
 /* Keep the clocks; let the next batch probe the migrators on probation. */

@@ -8,7 +8,7 @@
  *	migrators/<name>/{priority,enabled,reasons,orders,weight,verify,
  *	  min_batch_pages,nodes,healthy,readmit_ms,backoff_ms,relapses,
  *	  capable_{reasons,orders},stats/}
- *	reasons/<reason>/{min_batch_pages,split,locality,stats/}
+ *	reasons/<reason>/{min_batch_pages,split,locality,cpu_copy,stats/}
  *
  * Every store() parses first and changes nothing on bad input (-EINVAL);
  * a store() on a migrator being unregistered gets -ENODEV.  A show() reads
@@ -38,6 +38,12 @@ static const char * const mo_locality_names[] = {
 	[MO_LOCALITY_NONE] = "none",
 	[MO_LOCALITY_DST] = "dst",
 	[MO_LOCALITY_SRC] = "src",
+	NULL
+};
+
+static const char * const mo_cpu_copy_names[] = {
+	[MO_CPU_SHARE] = "share",
+	[MO_CPU_FALLBACK] = "fallback",
 	NULL
 };
 
@@ -370,6 +376,7 @@ MO_STAT_ATTR(held_folios, MO_STAT_HELD);
 MO_STAT_ATTR(verify_failures, MO_STAT_VERIFY);
 MO_STAT_ATTR(busy_ns, MO_STAT_BUSY_NS);
 MO_STAT_ATTR(cpu_folios, MO_STAT_CPU);
+MO_STAT_ATTR(shared_folios, MO_STAT_SHARED);
 
 static ssize_t throughput_show(struct kobject *kobj, struct kobj_attribute *attr,
 			       char *buf)
@@ -451,8 +458,8 @@ static ssize_t reason_policy_show(struct kobject *kobj,
 	if (a->which == MO_REASON_MIN_BATCH)
 		return sysfs_emit(buf, "%u\n", READ_ONCE(p->min_batch_pages));
 	return sysfs_emit(buf, "%s\n", a->names[a->which == MO_REASON_SPLIT ?
-						 READ_ONCE(p->split) :
-						 READ_ONCE(p->locality)]);
+		READ_ONCE(p->split) : a->which == MO_REASON_LOCALITY ?
+		READ_ONCE(p->locality) : READ_ONCE(p->cpu_copy)]);
 }
 
 static ssize_t reason_policy_store(struct kobject *kobj,
@@ -482,11 +489,13 @@ static ssize_t reason_policy_store(struct kobject *kobj,
 MO_REASON_ATTR(min_batch_pages, MO_REASON_MIN_BATCH, NULL);
 MO_REASON_ATTR(split, MO_REASON_SPLIT, mo_split_names);
 MO_REASON_ATTR(locality, MO_REASON_LOCALITY, mo_locality_names);
+MO_REASON_ATTR(cpu_copy, MO_REASON_CPU_COPY, mo_cpu_copy_names);
 
 static struct attribute *mo_reason_attrs[] = {
 	&mo_reason_min_batch_pages_attr.attr.attr,
 	&mo_reason_split_attr.attr.attr,
 	&mo_reason_locality_attr.attr.attr,
+	&mo_reason_cpu_copy_attr.attr.attr,
 	NULL,
 };
 
@@ -502,6 +511,7 @@ static struct attribute *mo_batch_stats_attrs[] = {
 	&mo_stat_fallback_folios.attr.attr,
 	&mo_stat_held_folios.attr.attr,
 	&mo_stat_cpu_folios.attr.attr,
+	&mo_stat_shared_folios.attr.attr,
 	NULL,
 };
 

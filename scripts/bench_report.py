@@ -10,6 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 CONFIGS = ["cpu", "mtcopy1", "mtcopy2", "dcbm", "both"]
+# The copy phase adds dcbm with the CPU copying only what it fails, and on
+# testdma at half and a quarter of the CPU's speed.
+PHASE_CONFIGS = CONFIGS + ["dcbm-fallback", "dcbm-half", "dcbm-quarter"]
 KINDS = ["thp", "pages"]
 
 
@@ -19,30 +22,36 @@ def kv(fields):
 
 
 def phase_table(phase, out):
-    """Copy phase per order, batch size and configuration: medians."""
+    """Copy phase per order, batch size and configuration: medians, and
+    the ratio to the CPU paired by round (median and least)."""
     rows = []
     for (order, nr) in sorted({(k[0], k[1]) for k in phase}):
-        base = statistics.median(phase.get((order, nr, "cpu"), {}).get("mbps", [0])) or 1
-        for c in CONFIGS:
+        cpu = phase.get((order, nr, "cpu"), {}).get("round", {})
+        base = statistics.median(cpu.values()) if cpu else 1
+        for c in PHASE_CONFIGS:
             r = phase.get((order, nr, c))
             if not r:
                 continue
             med = statistics.median(r["mbps"])
+            paired = [v / cpu[k] for k, v in r["round"].items() if cpu.get(k)]
             rows.append([order, nr, c, len(r["mbps"]), med, med / base,
+                         statistics.median(paired) if paired else 0,
+                         min(paired) if paired else 0,
                          statistics.median(r["first_ns"]) / 1000,
                          statistics.median(r["median_ns"]) / 1000,
                          min(r["copied"])])
     with open(f"{out}/copy_phase.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["order", "folios", "config", "rounds", "median_mbps",
-                    "ratio_to_cpu", "first_folio_us", "last_folio_us",
-                    "least_copied"])
+                    "ratio_to_cpu", "paired_ratio", "least_paired_ratio",
+                    "first_folio_us", "last_folio_us", "least_copied"])
         w.writerows(rows)
-    print(f"\n{'order':>5} {'folios':>6} {'config':8} {'MB/s':>7} {'ratio':>6} "
-          f"{'first us':>9} {'last us':>9} {'copied':>6}   (copy phase, in the kernel)")
+    print(f"\n{'order':>5} {'folios':>6} {'config':13} {'rounds':>6} {'MB/s':>7} "
+          f"{'paired':>6} {'least':>6} {'first us':>9} {'last us':>9} {'copied':>6}"
+          "   (copy phase, in the kernel)")
     for r in rows:
-        print(f"{r[0]:>5} {r[1]:>6} {r[2]:8} {r[4]:7.0f} {r[5]:6.2f} "
-              f"{r[6]:9.0f} {r[7]:9.0f} {r[8]:>6}")
+        print(f"{r[0]:>5} {r[1]:>6} {r[2]:13} {r[3]:>6} {r[4]:7.0f} {r[6]:6.2f} "
+              f"{r[7]:6.2f} {r[8]:9.0f} {r[9]:9.0f} {r[10]:>6}")
     return rows
 
 
@@ -79,6 +88,7 @@ def main():
             r = phase.setdefault((int(d["order"]), int(d["folios"]), f[2]), {})
             for k in ("mbps", "first_ns", "median_ns", "copied"):
                 r.setdefault(k, []).append(int(d[k]))
+            r.setdefault("round", {})[f[1]] = int(d["mbps"])
         elif f[0] == "BENCH_VERIFY":
             d = kv(f[4:])
             key = (f[2], d["order"], d["folios"])
@@ -143,8 +153,8 @@ def main():
     ax.set_title("move_pages(2) node 0 -> 1 under QEMU TCG")
     ax.legend()
     sizes = sorted({r[1] for r in prows if r[0] == 9})
-    width2 = 0.8 / len(CONFIGS)
-    for i, c in enumerate(CONFIGS):
+    width2 = 0.8 / len(PHASE_CONFIGS)
+    for i, c in enumerate(PHASE_CONFIGS):
         ax2.bar([x + i * width2 for x in range(len(sizes))],
                 [next((r[4] for r in prows if r[:3] == [9, n, c]), 0) for n in sizes],
                 width2, label=c)

@@ -420,7 +420,12 @@ static struct fake *fake_setup(unsigned int i, const struct fake_caps *caps)
 static struct mo_reason_policy saved_reasons[MR_TYPES];
 static unsigned int saved_max_failures, saved_backoff[2];
 
-/* Every test starts with no migrator, default policy, and ends the same. */
+/*
+ * Every test starts with no migrator, default policy, and ends the same;
+ * but the CPU copies only what the fakes fail (cpu_copy "fallback"), so
+ * that a test knows which fake copies what: the share suite turns the
+ * CPU's part on.
+ */
 static int fake_test_init(struct kunit *test)
 {
 	unsigned int i;
@@ -428,6 +433,8 @@ static int fake_test_init(struct kunit *test)
 	for (i = 0; i < NR_FAKES; i++)
 		fake_setup(i, NULL);
 	memcpy(saved_reasons, mo_reasons, sizeof(saved_reasons));
+	for (i = 0; i < MR_TYPES; i++)
+		mo_set_reason_policy(i, MO_REASON_CPU_COPY, MO_CPU_FALLBACK);
 	saved_max_failures = mo_max_failures;
 	saved_backoff[0] = mo_backoff_min_ms;
 	saved_backoff[1] = mo_backoff_max_ms;
@@ -448,6 +455,8 @@ static void fake_test_exit(struct kunit *test)
 		mo_set_reason_policy(i, MO_REASON_SPLIT, saved_reasons[i].split);
 		mo_set_reason_policy(i, MO_REASON_LOCALITY,
 				     saved_reasons[i].locality);
+		mo_set_reason_policy(i, MO_REASON_CPU_COPY,
+				     saved_reasons[i].cpu_copy);
 	}
 	mo_max_failures = saved_max_failures;
 	mo_backoff_min_ms = saved_backoff[0];
@@ -1784,6 +1793,139 @@ static struct kunit_suite concurrency_suite = {
 	.test_cases = concurrency_cases,
 };
 
+/* The migrating CPU as a copier (cpu_copy "share") */
+
+static int share_test_init(struct kunit *test)
+{
+	fake_test_init(test);
+	return mo_set_reason_policy(MR_SYSCALL, MO_REASON_CPU_COPY, MO_CPU_SHARE);
+}
+
+/* The destinations of @b holding their data, by a snapshot of the list. */
+static unsigned int dsts_copied(struct folio **dsts, unsigned int n)
+{
+	unsigned int i, copied = 0;
+
+	for (i = 0; i < n; i++)
+		copied += !folio_bad_pages(dsts[i], dsts[i]->index);
+	return copied;
+}
+
+/*
+ * The caller never idles: while a migrator holds one chunk of the batch,
+ * the migrating task copies all the others itself (seen in the data, the
+ * migrator still inside its call), then waits only for that chunk.  The
+ * migrator is charged for its chunk alone.
+ */
+static void share_cpu_copies_the_rest(struct kunit *test)
+{
+	struct kthread_call batch = { .b = test_batch_alloc(test, 512, 0) };
+	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
+	long shared = mo_stat_read(rs, MO_STAT_SHARED);
+	struct folio **dsts, *dst;
+	unsigned int n = 0, i;
+
+	dsts = kunit_kcalloc(test, 512, sizeof(*dsts), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dsts);
+	list_for_each_entry(dst, &batch.b->dst, lru)
+		dsts[n++] = dst;
+	init_completion(&batch.done);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	fakes[0].mode = FAKE_BLOCK;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(batch_thread, &batch, "mo_batch")));
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&fakes[0].entered, 10 * HZ), 0);
+	for (i = 0; i < 500 && dsts_copied(dsts, n) < n - MO_CHUNK_PAGES; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, dsts_copied(dsts, n), n - MO_CHUNK_PAGES);
+	KUNIT_EXPECT_FALSE(test, completion_done(&batch.done));
+	complete(&fakes[0].release);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&batch.done, 10 * HZ), 0);
+	expect_batch_copied(test, batch.b);
+	KUNIT_EXPECT_PTR_NE(test, fakes[0].task, batch.task);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), MO_CHUNK_PAGES);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_SHARED) - shared,
+			512 - MO_CHUNK_PAGES);
+}
+
+/*
+ * Whatever a migrator does with its chunks, every pair is copied, once:
+ * by a migrator, by the CPU beside it, or by the CPU after a failure.
+ */
+static const enum fake_mode share_modes[] = {
+	FAKE_COPY, FAKE_FAIL, FAKE_FAIL_ODD, FAKE_POISON, FAKE_BUSY,
+};
+
+static void share_mode_desc(const enum fake_mode *mode, char *desc)
+{
+	static const char * const names[] = {
+		[FAKE_COPY] = "copy", [FAKE_FAIL] = "fail",
+		[FAKE_FAIL_ODD] = "fail half", [FAKE_POISON] = "poison",
+		[FAKE_BUSY] = "busy",
+	};
+
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", names[*mode]);
+}
+
+KUNIT_ARRAY_PARAM(share_mode, share_modes, share_mode_desc);
+
+static void share_every_pair_once(struct kunit *test)
+{
+	enum fake_mode mode = *(const enum fake_mode *)test->param_value;
+	struct fake_caps caps = { .priority = 1, .weight = 1 };
+	unsigned int orders[] = { 0, 4 }, n[] = { 256, 16 };
+	struct test_batch *b = test_batch_alloc_mixed(test, orders, n, 2);
+	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
+	long shared = mo_stat_read(rs, MO_STAT_SHARED);
+	long fallback = mo_stat_read(rs, MO_STAT_FALLBACK);
+	long copied;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(0, &caps)->m), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fake_setup(1, &caps)->m), 0);
+	fakes[0].mode = mode;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	copied = mo_stat_read(fake_entry(test, &fakes[0])->stats, MO_STAT_FOLIOS) +
+		 mo_stat_read(fake_entry(test, &fakes[1])->stats, MO_STAT_FOLIOS);
+	KUNIT_EXPECT_EQ(test, copied + mo_stat_read(rs, MO_STAT_SHARED) - shared +
+			mo_stat_read(rs, MO_STAT_FALLBACK) - fallback, b->nr);
+}
+
+/*
+ * With cpu_copy "fallback" the CPU copies nothing while a migrator copies:
+ * the administrator's choice where offload is to free the CPU.
+ */
+static void share_off_cpu_copies_nothing(struct kunit *test)
+{
+	struct test_batch *b = test_batch_alloc(test, 512, 0);
+	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
+	long shared = mo_stat_read(rs, MO_STAT_SHARED);
+
+	KUNIT_ASSERT_EQ(test, mo_set_reason_policy(MR_SYSCALL, MO_REASON_CPU_COPY,
+						   MO_CPU_FALLBACK), 0);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	fakes[0].sleep_ms = 20;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), 512);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_SHARED) - shared, 0);
+}
+
+static struct kunit_case share_cases[] = {
+	KUNIT_CASE_SLOW(share_cpu_copies_the_rest),
+	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
+	KUNIT_CASE(share_off_cpu_copies_nothing),
+	{}
+};
+
+static struct kunit_suite share_suite = {
+	.name = "migrate_offload_share",
+	.init = share_test_init,
+	.exit = fake_test_exit,
+	.test_cases = share_cases,
+};
+
 /* sysfs parsers */
 
 struct parse_case {
@@ -1853,7 +1995,7 @@ static struct kunit_suite parse_suite = {
 
 kunit_test_suites(&folios_mc_copy_suite, &registry_suite, &split_suite,
 		  &fallback_suite, &locality_suite, &concurrency_suite,
-		  &parse_suite);
+		  &share_suite, &parse_suite);
 
 MODULE_DESCRIPTION("KUnit tests for page migration copy offload");
 MODULE_LICENSE("GPL");

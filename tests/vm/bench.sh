@@ -15,12 +15,23 @@ insmod /modules/testdma.ko channels=4
 insmod /modules/dcbm.ko channels=4
 insmod /modules/mtcopy.ko
 
-# use CONFIG: which migrators copy (all at priority 10, weight 1).
+# use CONFIG: which migrators copy (all at priority 10, weight 1), the CPU
+# copying beside them (cpu_copy share, the default) but with -fallback.
+# dcbm-half and dcbm-quarter: testdma's 4 channels together at half and a
+# quarter of the CPU's copy speed (CPU_MBPS, measured first), the quarter
+# with 20 us a descriptor.
+DMA=/sys/module/testdma/parameters
 use() {
 	echo 1 > $MO/enabled
 	echo 0 > $M/mtcopy/enabled; echo 0 > $M/dcbm/enabled
 	echo 10 > $M/dcbm/priority
+	echo 0 > $DMA/rate_mbps; echo 0 > $DMA/desc_us
+	cpu_copy_all share
 	case $1 in
+	dcbm-fallback) cpu_copy_all fallback; echo 1 > $M/dcbm/enabled ;;
+	dcbm-half) echo $((CPU_MBPS / 8)) > $DMA/rate_mbps; echo 1 > $M/dcbm/enabled ;;
+	dcbm-quarter) echo $((CPU_MBPS / 16)) > $DMA/rate_mbps
+		echo 20 > $DMA/desc_us; echo 1 > $M/dcbm/enabled ;;
 	cpu) echo 0 > $MO/enabled ;;
 	mtcopy1) echo 1 > /sys/module/mtcopy/parameters/threads; echo 1 > $M/mtcopy/enabled ;;
 	mtcopy2) echo 2 > /sys/module/mtcopy/parameters/threads; echo 1 > $M/mtcopy/enabled ;;
@@ -69,13 +80,18 @@ insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 B=/sys/kernel/debug/migrate_offload/bench
 REPS=${REPS:-5}
+use cpu
+echo "cpu 9 8 $REPS" > $B
+CPU_MBPS=$(sed 's/.*mbps=\([0-9]*\).*/\1/' $B)
+echo "BENCH_CPU_MBPS $CPU_MBPS"
 round=1
-while [ $round -le $ROUNDS ]; do
+while [ $round -le ${PHASE_ROUNDS:-15} ]; do
 	for order in 0 4 9; do
 		for nr in 1 8 64 512; do
 			# At most 128 MiB a node: 512 THPs would need 1 GiB.
 			[ $(((nr << order) / 256)) -le 128 ] || continue
-			for config in cpu mtcopy1 mtcopy2 dcbm both; do
+			for config in cpu mtcopy1 mtcopy2 dcbm both dcbm-fallback \
+				      dcbm-half dcbm-quarter; do
 				use $config
 				mode=offload
 				[ $config = cpu ] && mode=cpu

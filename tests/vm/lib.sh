@@ -85,3 +85,12 @@ dcbm_unbind() {
 	echo "bound again, dcbm reloaded: dcbm-node0 copied $n0 THPs"
 	[ $n0 -gt 0 ]
 }
+
+# What the migrators copy is what most tests prove: the CPU copies only what
+# they fail (cpu_copy fallback), but where a test turns its share on.
+cpu_copy_all() {	# share|fallback
+	for f in /sys/kernel/mm/migrate_offload/reasons/*/cpu_copy; do
+		[ ! -e $f ] || echo $1 > $f || return 1
+	done
+}
+cpu_copy_all fallback

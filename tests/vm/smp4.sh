@@ -57,7 +57,7 @@ load_sysfs() {	# random writes of valid values; counts them
 	n=0 r=$MO/reasons/syscall_or_cpuset
 	while [ $(date +%s) -lt $end ]; do
 		for m in $MO/migrators/*; do
-			case $((RANDOM % 8)) in
+			case $((RANDOM % 9)) in
 			0) echo $((RANDOM % 30)) > $m/priority ;;
 			1) echo "syscall_or_cpuset mempolicy_mbind compaction" > $m/reasons ;;
 			2) echo all > $m/reasons ;;
@@ -66,6 +66,7 @@ load_sysfs() {	# random writes of valid values; counts them
 			5) echo ok > $m/healthy ;;
 			6) echo $(echo weight adaptive | cut -d' ' -f$((RANDOM % 2 + 1))) > $r/split ;;
 			7) echo $(echo none dst src | cut -d' ' -f$((RANDOM % 3 + 1))) > $r/locality ;;
+			8) echo $(echo share fallback | cut -d' ' -f$((RANDOM % 2 + 1))) > $r/cpu_copy ;;
 			esac 2>/dev/null && n=$((n + 1))
 		done
 		sleep 0.05

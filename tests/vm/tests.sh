@@ -576,6 +576,26 @@ split_adaptive_engines() {
 		[ $((a * 100)) -le $(((a + b) * 80)) ]
 }
 t split.adaptive.engines_2_to_1 split_adaptive_engines
+# The CPU copies beside the engines (cpu_copy share).  Engines at 1 MB/s a
+# channel, far slower than the CPU, claim a chunk only while the CPU has
+# as many of theirs left as they are times slower (none in batches of
+# 512 pages, but every 16th round and before they are measured): the CPU
+# copies at least 3/4 of 2048 pages.  With fallback they copy every page.
+share_slow_engines() {	# share|fallback
+	R=$MO/reasons/syscall_or_cpuset
+	s0=$(cat $R/stats/shared_folios)
+	echo 1 > $DMA/rate_mbps && echo $1 > $R/cpu_copy || return 1
+	migrate_check pages move_pages 8; rc=$?
+	echo fallback > $R/cpu_copy
+	echo 0 > $DMA/rate_mbps
+	s=$(($(cat $R/stats/shared_folios) - s0))
+	echo "cpu_copy $1: the CPU copied $s of 2048 pages beside engines at 1 MB/s a channel"
+	[ $rc = 0 ] || return 1
+	if [ $1 = share ]; then [ $s -ge 1536 ]; else expect_eq "pages the CPU copied" $s 0; fi
+}
+t share.slow_engines_cpu_copies share_slow_engines share
+t share.fallback_engines_copy share_slow_engines fallback
+t share.bad.cpu_copy bad_write $MO/reasons/syscall_or_cpuset/cpu_copy both
 t dcbm.unbind.engine_goes_away dcbm_unbind
 must rmmod dcbm && must rmmod testdma
 must insmod /modules/testdma.ko model=hidma channels=4

@@ -15,14 +15,17 @@
  * parallel copy into a serial one plus overhead, so helpers go only to CPUs
  * that are idle and that no other mtcopy call has claimed: idle CPUs of the
  * destination node first (the copy writes local memory), then any idle
- * CPU.  There are never more helpers than such CPUs.  With none, the
- * sub-batch is declined (-EBUSY): the core passes it on to the next
- * migrator, an engine that may still be idle, or copies it on the CPU,
- * as fast as without offload; with "decline" off the caller copies it
- * alone, so that every folio offered is copied by mtcopy.  Each page is
- * copied machine-check safe; an error fails the sub-batch, which the core
- * then copies elsewhere.  Nothing is allocated per call: migration runs
- * inside reclaim.
+ * CPU.  There are never more helpers than such CPUs.  With none, a call
+ * in the migrating task itself is declined (-EBUSY): the core passes it on
+ * to the next migrator, an engine that may still be idle, or copies it on
+ * the CPU, as fast as without offload; with "decline" off the caller
+ * copies it alone, so that every folio offered is copied by mtcopy.  A
+ * call on the core's workqueue is not declined: it runs beside the
+ * migrating task, which copies other chunks of the batch meanwhile, so
+ * this thread alone is a second CPU at work.  Each page is copied
+ * machine-check safe; an error fails the sub-batch, which the core then
+ * copies elsewhere.  Nothing is allocated per call: migration runs inside
+ * reclaim.
  */
 #include <linux/cpumask.h>
 #include <linux/highmem.h>
@@ -59,7 +62,7 @@ MODULE_PARM_DESC(min_batch_pages, "Smallest batch taken, in base pages (default 
 
 static bool decline = true;
 module_param(decline, bool, 0644);
-MODULE_PARM_DESC(decline, "Decline a sub-batch when no other CPU is idle (default Y; N: the caller copies it alone)");
+MODULE_PARM_DESC(decline, "Decline a sub-batch in the migrating task when no other CPU is idle (default Y; N: the caller copies it alone)");
 
 static atomic_long_t helpers_copied;
 
@@ -205,7 +208,8 @@ static int mtcopy_copy(struct list_head *dst_list, struct list_head *src_list,
 		     job.pages) - 1;
 	n = mtcopy_claim_cpus(folio_nid(list_first_entry(dst_list, struct folio, lru)),
 			      want, cpus);
-	if (want && !n && READ_ONCE(decline))
+	if (want && !n && READ_ONCE(decline) &&
+	    !(current->flags & PF_WQ_WORKER))
 		return -EBUSY;
 	/*
 	 * Four chunks per thread at least, 256 KiB at most: whoever finishes
