@@ -260,7 +260,8 @@ static int mo_claim(struct mo_sub *s, bool tail)
  * the CPU's work meanwhile: it adds bandwidth to long batches and none to
  * a batch the CPU copies before one of its chunks, where it gets no work
  * (a THP alone).  Every 16th round it claims as a fast one, for a fresh
- * measurement.  A migrator on probation keeps its one folio.
+ * measurement.  Until the CPU is measured, no chunk is kept.  A migrator on
+ * probation keeps its one folio.
  */
 static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 {
@@ -268,7 +269,7 @@ static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 	long cpu = atomic_long_read(&mo_cpu_throughput);
 	struct mo_sub *s = &b->sub[i];
 
-	s->keep = 1;
+	s->keep = !!cpu;
 	s->ratio = 1;
 	if (!b->share || (b->probe & BIT(i))) {
 		s->keep = U16_MAX;

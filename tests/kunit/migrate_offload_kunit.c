@@ -1815,15 +1815,18 @@ static unsigned int dsts_copied(struct folio **dsts, unsigned int n)
  * The caller never idles: while a migrator holds one chunk of the batch,
  * the migrating task copies all the others itself (seen in the data, the
  * migrator still inside its call), then waits only for that chunk.  The
- * migrator is charged for its chunk alone.
+ * migrator is charged for its chunk alone.  It keeps its first chunk as
+ * one faster than the CPU, which a first batch measures: the fake declines
+ * its one chunk there, and the CPU copies the others.
  */
 static void share_cpu_copies_the_rest(struct kunit *test)
 {
 	struct kthread_call batch = { .b = test_batch_alloc(test, 512, 0) };
 	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
-	long shared = mo_stat_read(rs, MO_STAT_SHARED);
+	struct test_batch *first = test_batch_alloc(test, 512, 0);
 	struct folio **dsts, *dst;
 	unsigned int n = 0, i;
+	long shared;
 
 	dsts = kunit_kcalloc(test, 512, sizeof(*dsts), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, dsts);
@@ -1831,6 +1834,11 @@ static void share_cpu_copies_the_rest(struct kunit *test)
 		dsts[n++] = dst;
 	init_completion(&batch.done);
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	fakes[0].mode = FAKE_BUSY;
+	copy_batch(MR_SYSCALL, first);
+	expect_batch_copied(test, first);
+	atomic_long_set(&fake_entry(test, &fakes[0])->throughput, LONG_MAX / 8);
+	shared = mo_stat_read(rs, MO_STAT_SHARED);
 	fakes[0].mode = FAKE_BLOCK;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(batch_thread, &batch, "mo_batch")));
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&fakes[0].entered, 10 * HZ), 0);
@@ -1842,7 +1850,7 @@ static void share_cpu_copies_the_rest(struct kunit *test)
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&batch.done, 10 * HZ), 0);
 	expect_batch_copied(test, batch.b);
 	KUNIT_EXPECT_PTR_NE(test, fakes[0].task, batch.task);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_LE(test, atomic_read(&fakes[0].calls), 2);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), MO_CHUNK_PAGES);
 	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_SHARED) - shared,
 			512 - MO_CHUNK_PAGES);
