@@ -299,6 +299,21 @@ static unsigned long migrator_cap_reasons(const struct migrator *m)
 	return m->mc_safe ? reasons : reasons & ~BIT(MR_MEMORY_FAILURE);
 }
 
+/* The last reference to the entry is its directory's. */
+static void mo_entry_release(struct kobject *kobj)
+{
+	struct mo_entry *e = container_of(kobj, struct mo_entry, kobj);
+
+	free_percpu(e->stats);
+	kfree(e);
+}
+
+static const struct kobj_type mo_entry_ktype = {
+	.release = mo_entry_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = mo_entry_groups,
+};
+
 static struct mo_entry *mo_entry_alloc(struct migrator *m)
 {
 	struct mo_entry *e = kzalloc(sizeof(*e), GFP_KERNEL);

@@ -272,6 +272,7 @@ void mo_health_account(struct mo_entry *e, int ret);
 void mo_readmit_workfn(struct work_struct *work);
 int mo_set_health(struct mo_entry *e, enum mo_health health);
 int mo_set_health_param(unsigned int *param, unsigned int val);
+int mo_verify(struct mo_entry *e, struct mo_pairs *p);
 
 /* A busy engine or no memory is no sign of a failing migrator. */
 static inline bool mo_declined(int ret)
@@ -280,7 +281,7 @@ static inline bool mo_declined(int ret)
 }
 
 /* sysfs (migrate_offload_sysfs.c) */
-extern const struct kobj_type mo_entry_ktype;
+extern const struct attribute_group *mo_entry_groups[];
 int mo_sysfs_add_entry(struct mo_entry *e);
 void mo_sysfs_del_entry(struct mo_entry *e);
 int mo_parse_reasons(const char *buf, unsigned long cap, unsigned long *out);

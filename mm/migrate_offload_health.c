@@ -7,9 +7,12 @@
  * taken out of the policy table, and re-admitted on probation after a
  * back-off: its next batch gives it one folio, and a success makes it
  * healthy again.  A relapse doubles the back-off, up to mo_backoff_max_ms.
+ * One found reporting a copy it did not make (verify) is taken out at once.
  */
+#include <linux/highmem.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
 #include <trace/events/migrate.h>
@@ -207,3 +210,66 @@ int mo_set_health_param(unsigned int *param, unsigned int val)
 	return ret;
 }
 
+/*
+ * 1 if @dst differs from @src, 0 if not, -EHWPOISON if @src cannot be read.
+ * The source may be a page suspected bad: read with copy_mc_to_kernel(), a
+ * chunk at a time, on reclaim's stack only while verify compares (noinline).
+ */
+static noinline int mo_folio_differs(struct folio *dst, struct folio *src)
+{
+	size_t off, len = folio_size(src), step = 256;
+	u8 chunk[256];
+	int ret = 0;
+
+	for (off = 0; off < len && !ret; off += step) {
+		void *s = kmap_local_folio(src, off);
+		void *d = kmap_local_folio(dst, off);
+
+		if (copy_mc_to_kernel(chunk, s, step))
+			ret = -EHWPOISON;
+		else if (memcmp(chunk, d, step))
+			ret = 1;
+		kunmap_local(d);
+		kunmap_local(s);
+		if (!(off & (PAGE_SIZE - 1)))
+			cond_resched();
+	}
+	return ret;
+}
+
+/*
+ * verify=N: compare every Nth folio the migrator reports copied (counted
+ * over its life) with its source.  A wrong folio fails the whole call,
+ * whose pairs are then copied elsewhere like any failed ones, and takes
+ * the migrator out at once: it reported a copy it did not make.
+ */
+int mo_verify(struct mo_entry *e, struct mo_pairs *p)
+{
+	unsigned int every = READ_ONCE(e->params.verify);
+	unsigned int compared = 0, wrong = 0;
+	struct folio *src, *dst;
+	unsigned long seq;
+	int ret = 0;
+
+	if (!every)
+		return 0;
+	seq = atomic_long_add_return(p->nr, &e->copied) - p->nr;
+	dst = list_first_entry(&p->dst, struct folio, lru);
+	list_for_each_entry(src, &p->src, lru) {
+		if (!(++seq % every)) {
+			ret = mo_folio_differs(dst, src);
+			if (ret < 0)
+				return ret;
+			compared++;
+			wrong += ret;
+		}
+		dst = list_next_entry(dst, lru);
+	}
+	if (compared)
+		trace_migrate_offload_verify(e->name, p->nr, compared, wrong);
+	if (!wrong)
+		return 0;
+	mo_stat_add(e->stats, MO_STAT_VERIFY, wrong);
+	mo_health_out(e);
+	return -EIO;
+}

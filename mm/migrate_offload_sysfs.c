@@ -406,24 +406,10 @@ static const struct attribute_group mo_entry_stats_group = {
 	.attrs = mo_entry_stats_attrs,
 };
 
-static const struct attribute_group *mo_entry_groups[] = {
+const struct attribute_group *mo_entry_groups[] = {
 	&mo_entry_group,
 	&mo_entry_stats_group,
 	NULL,
-};
-
-static void mo_entry_release(struct kobject *kobj)
-{
-	struct mo_entry *e = kobj_to_entry(kobj);
-
-	free_percpu(e->stats);
-	kfree(e);
-}
-
-const struct kobj_type mo_entry_ktype = {
-	.release = mo_entry_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = mo_entry_groups,
 };
 
 /* migrators/<name>/ of a new migrator; under mo_register_lock only. */
@@ -531,8 +517,7 @@ static const struct attribute_group *mo_reason_groups[] = {
 /* A global tunable, parsed by _kstrto into a _type and set by _set(val). */
 #define MO_GLOBAL_ATTR(_name, _var, _type, _kstrto, _set)		\
 static ssize_t global_##_name##_show(struct kobject *kobj,		\
-				     struct kobj_attribute *attr,	\
-				     char *buf)				\
+				     struct kobj_attribute *attr, char *buf) \
 {									\
 	return sysfs_emit(buf, "%u\n", READ_ONCE(_var));		\
 }									\
