@@ -100,7 +100,11 @@ static struct mo_table *mo_table_build(gfp_t gfp)
 		struct mo_params *p = &t->slot[i].e->params;
 		struct migrator *m = t->slot[i].e->m;
 		unsigned long r, o;
+		unsigned int j;
 
+		for (j = 0; j < t->nr; j++)
+			if (t->slot[j].priority == t->slot[i].priority)
+				t->slot[i].level |= BIT(j);
 		for_each_set_bit(r, &p->reasons, MR_TYPES) {
 			if (m->should_batch && !m->should_batch(r))
 				continue;

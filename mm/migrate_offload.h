@@ -150,6 +150,7 @@ struct mo_table {
 	struct mo_slot {
 		struct mo_entry *e;
 		int priority;
+		u16 level;		/* the slots of its priority */
 		unsigned int weight;
 		unsigned int min_batch_pages;
 	} slot[MO_MAX_MIGRATORS];

@@ -61,13 +61,7 @@ static void mo_vt_raise(struct mo_entry *e, unsigned long to)
 static unsigned long mo_level(struct mo_batch *b, unsigned long mask,
 			      unsigned int i)
 {
-	unsigned long level = 0;
-	unsigned int j;
-
-	for_each_set_bit(j, &mask, b->t->nr)
-		if (b->t->slot[j].priority == b->t->slot[i].priority)
-			level |= BIT(j);
-	return level;
+	return mask & b->t->slot[i].level;
 }
 
 /*
