@@ -25,6 +25,8 @@
 #define MO_NR_ORDERS		NR_PAGE_ORDERS
 #define MO_ALL_REASONS		GENMASK(MR_TYPES - 1, 0)
 #define MO_ALL_ORDERS		GENMASK(MO_NR_ORDERS - 1, 0)
+/* Throughputs are measured per folio size class: see mo_tp_class(). */
+#define MO_TP_CLASSES		3
 /* Weights range over 1..255, as those of weighted interleave. */
 #define MO_WEIGHT_MAX		255
 
@@ -106,6 +108,7 @@ struct mo_entry {
 	unsigned int relapses;		/* out again before forgiven */
 	struct delayed_work readmit_work;
 	atomic_long_t throughput;	/* bytes per busy us, decayed average */
+	atomic_long_t class_tp[MO_TP_CLASSES];	/* ... per mo_tp_class() */
 	atomic_long_t vtime;		/* virtual clock of the split, mo_pick() */
 	atomic_long_t copied;		/* folios reported copied, for verify */
 	atomic_t slow_rounds;		/* see mo_sub_limits() */

@@ -95,8 +95,21 @@ static void mo_count(int reason, enum mo_stat i, long n)
 	mo_stat_add(&mo_reason_stats[reason], i, n);
 }
 
-/* Decayed averages of bytes per busy microsecond. */
-static atomic_long_t mo_cpu_throughput;
+/* Decayed averages of bytes per busy microsecond, per mo_tp_class(). */
+static atomic_long_t mo_cpu_throughput[MO_TP_CLASSES];
+
+/*
+ * The folio size class of a call: a fixed cost per folio or descriptor
+ * weighs on 4 KiB folios as it does not on a THP, so that an engine may be
+ * faster than the CPU at one and slower at the other.  Below 64 KiB,
+ * below PMD size, PMD size and above.
+ */
+static unsigned int mo_tp_class(const struct mo_pairs *p)
+{
+	unsigned int order = ilog2(p->pages / max(p->nr, 1U));
+
+	return order < 4 ? 0 : order < PMD_ORDER ? 1 : 2;
+}
 
 static void mo_update_throughput(atomic_long_t *tp, unsigned long bytes, u64 ns)
 {
@@ -123,6 +136,8 @@ static void mo_call_done(struct mo_entry *e, struct mo_pairs *p, int ret,
 		mo_stat_add(e->stats, MO_STAT_FOLIOS, p->nr);
 		mo_stat_add(e->stats, MO_STAT_BYTES, p->pages << PAGE_SHIFT);
 		mo_update_throughput(&e->throughput, p->pages << PAGE_SHIFT, ns);
+		mo_update_throughput(&e->class_tp[mo_tp_class(p)],
+				     p->pages << PAGE_SHIFT, ns);
 	}
 }
 
@@ -188,9 +203,10 @@ static int mo_claim(struct mo_sub *s, bool tail)
 
 /*
  * What a migrator may claim beside the CPU, from the throughputs measured
- * per call and per CPU chunk.  One at least as fast, or not measured yet,
- * keeps its first chunk (the CPU does not take it) and claims while any is
- * left.  One r times slower claims the next chunk only while r are left,
+ * per call and per CPU chunk in the size class of its folios.  One at least
+ * as fast, or not measured yet, keeps its first chunk (the CPU does not
+ * take it) and claims while any is left.  One r times slower claims the
+ * next chunk only while r are left,
  * the CPU's work meanwhile: it adds bandwidth to long batches and none to
  * a batch the CPU copies before one of its chunks, where it gets no work
  * (a THP alone).  Every 16th round it claims as a fast one, for a fresh
@@ -199,9 +215,10 @@ static int mo_claim(struct mo_sub *s, bool tail)
  */
 static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 {
-	long tp = atomic_long_read(&b->sub[i].e->throughput);
-	long cpu = atomic_long_read(&mo_cpu_throughput);
 	struct mo_sub *s = &b->sub[i];
+	unsigned int c = mo_tp_class(&b->chunk[s->first].pairs);
+	long tp = atomic_long_read(&s->e->class_tp[c]);
+	long cpu = atomic_long_read(&mo_cpu_throughput[c]);
 
 	s->keep = !!cpu;
 	s->ratio = 1;
@@ -242,7 +259,8 @@ static void mo_cpu_copy(struct mo_chunk *k)
 	k->cpu = true;
 	k->ret = folios_mc_copy(&k->pairs.dst, &k->pairs.src, k->pairs.nr);
 	if (!k->ret)
-		mo_update_throughput(&mo_cpu_throughput, k->pairs.pages << PAGE_SHIFT,
+		mo_update_throughput(&mo_cpu_throughput[mo_tp_class(&k->pairs)],
+				     k->pairs.pages << PAGE_SHIFT,
 				     ktime_get_ns() - start);
 }
 

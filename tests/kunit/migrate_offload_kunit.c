@@ -1837,7 +1837,7 @@ static void share_cpu_copies_the_rest(struct kunit *test)
 	fakes[0].mode = FAKE_BUSY;
 	copy_batch(MR_SYSCALL, first);
 	expect_batch_copied(test, first);
-	atomic_long_set(&fake_entry(test, &fakes[0])->throughput, LONG_MAX / 8);
+	atomic_long_set(&fake_entry(test, &fakes[0])->class_tp[0], LONG_MAX / 8);
 	shared = mo_stat_read(rs, MO_STAT_SHARED);
 	fakes[0].mode = FAKE_BLOCK;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(batch_thread, &batch, "mo_batch")));
