@@ -6,10 +6,10 @@
  * offered at least its minimum batch; the locality policy of the reason
  * narrows the choice to migrators local to the folio where there are any.
  *
- * Equal priorities share by weight, as weighted fair queueing: serving a
- * folio of p base pages advances the migrator's virtual clock by
- * p * MO_VT_ONE / w, w its weight scaled to 1..MO_VT_ONE, and each folio
- * goes to the candidate whose clock, so advanced, is earliest.  The clocks
+ * Equal priorities share by weight, as start-time fair queueing: each folio
+ * goes to the candidate whose virtual clock is earliest, and serving a
+ * folio of p base pages advances the clock by p * MO_VT_ONE / w, w its
+ * weight scaled to 1..MO_VT_ONE.  The clocks
  * persist from batch to batch, so that batches of one folio (a THP is a
  * batch of its own) are shared by weight too.  Two rules bound the drift:
  * a migrator that could take no folio of a batch (an order or a reason it
@@ -98,25 +98,23 @@ void mo_split_begin(struct mo_batch *b)
 
 /*
  * The highest-priority slot of @mask; among equal priorities, the one whose
- * clock, advanced by @pages, is earliest.  All of them competed for it.
+ * clock is earliest (start-time fair queueing: a comparison a candidate,
+ * the cost computed for the one picked only).  All of them competed.
  */
 static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 			    unsigned long pages)
 {
-	unsigned long end, best_end = ULONG_MAX;
 	unsigned int best = __ffs(mask), i;
+	unsigned long cost;
 
 	mask = mo_level(b, mask, best);
 	b->competed |= mask;
-	for_each_set_bit(i, &mask, b->t->nr) {
-		end = b->vt[i] + mo_vt_cost(b, i, pages);
-		if (end < best_end) {
+	for_each_set_bit(i, &mask, b->t->nr)
+		if (b->vt[i] < b->vt[best])
 			best = i;
-			best_end = end;
-		}
-	}
-	b->charged[best] += best_end - b->vt[best];
-	b->vt[best] = best_end;
+	cost = mo_vt_cost(b, best, pages);
+	b->charged[best] += cost;
+	b->vt[best] += cost;
 	return best;
 }
 
@@ -225,25 +223,31 @@ static void mo_probes_end(struct mo_batch *b, unsigned long probes)
 		atomic_set(&b->t->slot[i].e->probing, 0);
 }
 
-/* Drop the slots not offered at least their minimum batch of @from. */
+/*
+ * Drop the slots not offered at least their minimum batch of @from: the
+ * batch's pages per order, then each slot's sum over the orders it serves.
+ */
 static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 			      unsigned long usable)
 {
-	unsigned long offer[MO_MAX_MIGRATORS] = {};
+	unsigned long pages[MO_NR_ORDERS] = {}, present = 0, offer;
 	const u16 *route = b->t->route[b->reason];
+	unsigned int i, o;
 	struct folio *src;
-	unsigned long mask;
-	unsigned int i;
 
 	list_for_each_entry(src, &from->src, lru) {
-		mask = route[folio_order(src)] & usable;
-		for_each_set_bit(i, &mask, b->t->nr)
-			offer[i] += folio_nr_pages(src);
+		pages[folio_order(src)] += folio_nr_pages(src);
+		present |= BIT(folio_order(src));
 		b->largest = max_t(unsigned long, b->largest, folio_nr_pages(src));
 	}
-	for (i = 0; i < b->t->nr; i++)
-		if (!offer[i] || offer[i] < b->t->slot[i].min_batch_pages)
+	for_each_set_bit(i, &usable, b->t->nr) {
+		offer = 0;
+		for_each_set_bit(o, &present, MO_NR_ORDERS)
+			if (route[o] & BIT(i))
+				offer += pages[o];
+		if (!offer || offer < b->t->slot[i].min_batch_pages)
 			usable &= ~BIT(i);
+	}
 	return usable;
 }
 
