@@ -299,8 +299,12 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 	struct mo_sub *s;
 	unsigned int i;
 
-	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS)
+	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
 		mo_sub_limits(b, i);
+		/* Not woken to find fewer chunks than it may claim. */
+		if (b->sub[i].chunks < b->sub[i].ratio)
+			queued &= ~BIT(i);
+	}
 	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
 		s = &b->sub[i];
 		s->batch = b;

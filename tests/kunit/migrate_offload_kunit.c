@@ -1857,6 +1857,36 @@ static void share_cpu_copies_the_rest(struct kunit *test)
 }
 
 /*
+ * Throughputs count per folio size class: a migrator fast on the whole but
+ * measured many times slower than the CPU at 4 KiB folios gets none of a
+ * batch of them, and is not even woken for it; the CPU copies it all.
+ */
+static void share_slow_class_gets_nothing(struct kunit *test)
+{
+	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
+	struct test_batch *first = test_batch_alloc(test, 512, 0);
+	struct test_batch *b = test_batch_alloc(test, 512, 0);
+	struct mo_entry *e;
+	long shared;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	fakes[0].mode = FAKE_BUSY;	/* the CPU copies, and is measured */
+	copy_batch(MR_SYSCALL, first);
+	expect_batch_copied(test, first);
+	atomic_long_set(&e->throughput, LONG_MAX / 8);
+	atomic_long_set(&e->class_tp[0], 1);
+	atomic_set(&e->slow_rounds, 0);
+	fakes[0].mode = FAKE_COPY;
+	atomic_set(&fakes[0].calls, 0);
+	shared = mo_stat_read(rs, MO_STAT_SHARED);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_SHARED) - shared, 512);
+}
+
+/*
  * Whatever a migrator does with its chunks, every pair is copied, once:
  * by a migrator, by the CPU beside it, or by the CPU after a failure.
  */
@@ -1922,6 +1952,7 @@ static void share_off_cpu_copies_nothing(struct kunit *test)
 
 static struct kunit_case share_cases[] = {
 	KUNIT_CASE_SLOW(share_cpu_copies_the_rest),
+	KUNIT_CASE(share_slow_class_gets_nothing),
 	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
 	KUNIT_CASE(share_off_cpu_copies_nothing),
 	{}
