@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all prepare vm kunit vmtest static series docs test demo demo-arm64 bench export-patches clean distclean
+.PHONY: all prepare vm kunit vmtest static series docs test demo demo-arm64 bench bench-nocost export-patches clean distclean
 
 all: demo
 
@@ -40,12 +40,15 @@ demo-arm64:
 bench:
 	@$(S)/bench.sh
 
+bench-nocost:
+	@$(S)/bench.sh nocost
+
 export-patches:
 	@$(S)/export-patches.sh
 
 # Keep the prepared tree and the ccache: the next build is incremental.
 clean:
-	rm -rf build/vm build/vm-off build/vm-kasan build/vm-bench build/vm-arm64 build/vm-modules build/kunit build/initramfs build/bench \
+	rm -rf build/vm build/vm-off build/vm-kasan build/vm-bench build/vm-bench-off build/vm-arm64 build/vm-modules build/kunit build/initramfs build/bench \
 		build/series build/docs
 
 distclean:

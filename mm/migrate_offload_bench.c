@@ -5,9 +5,10 @@
  * point of the batch copy, so that the figures hold the copy and the
  * arbitration and nothing of unmapping, TLB flushes or page tables.
  *
- * Write "MODE ORDER FOLIOS ROUNDS" to /sys/kernel/debug/migrate_offload/bench
- * and read one line of key=value pairs back (modes cpu, offload and
- * arbitration: Documentation/admin-guide/mm/migrate_offload.rst).  After
+ * Write "MODE ORDER FOLIOS ROUNDS [MIGRATORS]" to
+ * /sys/kernel/debug/migrate_offload/bench and read one line of key=value
+ * pairs back (modes cpu, offload and arbitration among MIGRATORS null
+ * migrators: Documentation/admin-guide/mm/migrate_offload.rst).  After
  * the rounds every byte of every destination is compared with its source
  * (not in arbitration mode, which copies nothing).
  */
@@ -27,16 +28,19 @@
 #define BENCH_MAX_ROUNDS	1000
 #define BENCH_MAX_BYTES		(128UL << 20)	/* per node */
 
-enum bench_mode { BENCH_CPU, BENCH_OFFLOAD, BENCH_ARBITRATION };
-static const char * const bench_modes[] = { "cpu", "offload", "arbitration" };
+enum bench_mode { BENCH_CPU, BENCH_OFFLOAD, BENCH_ARBITRATION, BENCH_SPLIT };
+static const char * const bench_modes[] = {
+	"cpu", "offload", "arbitration", "split"
+};
 
 static DEFINE_MUTEX(bench_lock);
 static char bench_result[256];
-static struct task_struct *bench_task;	/* whose batches the null migrator takes */
+static struct task_struct *bench_task;	/* whose batches null migrators take */
 
 /*
  * Copies nothing, for the benchmark's own batches only; declines those of
- * other tasks (busy: no failure, so the core never takes it out).
+ * other tasks (busy: no failure, so the core never takes it out).  Up to
+ * MO_MAX_MIGRATORS of them share a priority: the split's worst case.
  */
 static int bench_null_copy(struct list_head *dst, struct list_head *src,
 			   unsigned int cnt)
@@ -44,14 +48,36 @@ static int bench_null_copy(struct list_head *dst, struct list_head *src,
 	return current == READ_ONCE(bench_task) ? 0 : -EBUSY;
 }
 
-static struct migrator bench_null = {
-	.name = "bench_null",
-	.offload_copy = bench_null_copy,
-	.owner = THIS_MODULE,
-	.priority = INT_MAX,
-	.reasons = BIT(MR_SYSCALL),
-	.weight = 1,
-};
+static struct migrator bench_nulls[MO_MAX_MIGRATORS];
+
+static void bench_nulls_stop(unsigned int n)
+{
+	while (n--)
+		migrate_offload_stop(&bench_nulls[n]);
+	WRITE_ONCE(bench_task, NULL);
+}
+
+static int bench_nulls_start(unsigned int n)
+{
+	unsigned int i;
+	int ret = 0;
+
+	WRITE_ONCE(bench_task, current);
+	for (i = 0; i < n && !ret; i++) {
+		bench_nulls[i] = (struct migrator) {
+			.offload_copy = bench_null_copy,
+			.owner = THIS_MODULE,
+			.priority = INT_MAX,
+			.reasons = BIT(MR_SYSCALL),
+			.weight = 1,
+		};
+		snprintf(bench_nulls[i].name, MIGRATOR_NAME_LEN, "bench_null%u", i);
+		ret = migrate_offload_start(&bench_nulls[i]);
+	}
+	if (ret)
+		bench_nulls_stop(i - 1);
+	return ret;
+}
 
 static void bench_free(struct list_head *list)
 {
@@ -82,6 +108,43 @@ static int bench_alloc(struct list_head *list, int nid, unsigned int order,
 		cond_resched();
 	}
 	return 0;
+}
+
+/*
+ * The split alone of the batch among the migrators registered: the work of
+ * migrate_offload_copy_batch() before any migrator is called.  The pairs
+ * come back reordered, as the split dealt them.
+ */
+static void bench_split(struct mo_batch *b, struct list_head *dst_list,
+			struct list_head *src_list, unsigned int nr,
+			unsigned long pages)
+{
+	struct mo_pairs all = { .nr = nr, .pages = pages };
+	unsigned int i;
+	int idx;
+
+	list_replace_init(src_list, &all.src);
+	list_replace_init(dst_list, &all.dst);
+	idx = srcu_read_lock(&migrate_offload_srcu);
+	memset(b, 0, offsetof(struct mo_batch, chunk));
+	b->t = srcu_dereference(mo_table, &migrate_offload_srcu);
+	b->reason = MR_SYSCALL;
+	for (i = 0; i < b->t->nr; i++) {
+		b->sub[i].pairs = (struct mo_pairs) { .nr = 0 };
+		INIT_LIST_HEAD(&b->sub[i].pairs.src);
+		INIT_LIST_HEAD(&b->sub[i].pairs.dst);
+		b->sub[i].e = b->t->slot[i].e;
+	}
+	mo_split_begin(b);
+	mo_split_assign(b, &all, true);
+	mo_split_end(b);
+	for (i = 0; i < b->t->nr; i++) {
+		list_splice_tail(&b->sub[i].pairs.src, &all.src);
+		list_splice_tail(&b->sub[i].pairs.dst, &all.dst);
+	}
+	srcu_read_unlock(&migrate_offload_srcu, idx);
+	list_splice(&all.src, src_list);
+	list_splice(&all.dst, dst_list);
 }
 
 /*
@@ -138,9 +201,10 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
-		     unsigned int rounds)
+		     unsigned int rounds, unsigned int nulls)
 {
 	u64 *ns, *first, bytes = (u64)nr << (order + PAGE_SHIFT);
+	struct mo_batch *b = NULL;
 	unsigned int r, copied = nr;
 	unsigned long bad = 0;
 	LIST_HEAD(src);
@@ -151,46 +215,47 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 	if (!node_state(0, N_MEMORY) || !node_state(1, N_MEMORY))
 		return -ENODEV;
 	ns = kcalloc(2 * rounds, sizeof(*ns), GFP_KERNEL);
-	if (!ns)
-		return -ENOMEM;
+	b = kmalloc(struct_size(b, sub, MO_MAX_MIGRATORS), GFP_KERNEL);
+	if (!ns || !b) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	first = ns + rounds;
 	ret = bench_alloc(&src, 0, order, nr, true);
 	if (!ret)
 		ret = bench_alloc(&dst, 1, order, nr, false);
 	if (ret)
 		goto out;
-	if (mode == BENCH_ARBITRATION) {
-		WRITE_ONCE(bench_task, current);
-		ret = migrate_offload_start(&bench_null);
-		if (ret) {
-			WRITE_ONCE(bench_task, NULL);
+	if (mode >= BENCH_ARBITRATION) {
+		ret = bench_nulls_start(nulls);
+		if (ret)
 			goto out;
-		}
 	}
 	for (r = 0; r < rounds && !ret; r++) {
 		u64 start = ktime_get_ns();
 
-		ret = bench_round(&dst, &src, nr, mode == BENCH_CPU, &copied,
-				  &first[r]);
+		if (mode == BENCH_SPLIT)
+			bench_split(b, &dst, &src, nr, nr << order);
+		else
+			ret = bench_round(&dst, &src, nr, mode == BENCH_CPU,
+					  &copied, &first[r]);
 		ns[r] = ktime_get_ns() - start;
 		/* Batched, no folio is usable before the whole batch is. */
 		if (mode != BENCH_CPU)
 			first[r] = ns[r];
 		cond_resched();
 	}
-	if (mode == BENCH_ARBITRATION) {
-		migrate_offload_stop(&bench_null);
-		WRITE_ONCE(bench_task, NULL);
-	} else if (!ret) {
+	if (mode >= BENCH_ARBITRATION)
+		bench_nulls_stop(nulls);
+	else if (!ret)
 		bad = bench_mismatched(&dst, &src);
-	}
 	if (ret)
 		goto out;
 	sort(ns, rounds, sizeof(*ns), cmp_u64, NULL);
 	sort(first, rounds, sizeof(*first), cmp_u64, NULL);
 	snprintf(bench_result, sizeof(bench_result),
-		 "mode=%s order=%u folios=%u rounds=%u bytes=%llu median_ns=%llu min_ns=%llu max_ns=%llu mbps=%llu first_ns=%llu copied=%u bad_pages=%lu\n",
-		 bench_modes[mode], order, nr, rounds, bytes, ns[rounds / 2],
+		 "mode=%s order=%u folios=%u rounds=%u migrators=%u bytes=%llu median_ns=%llu min_ns=%llu max_ns=%llu mbps=%llu first_ns=%llu copied=%u bad_pages=%lu\n",
+		 bench_modes[mode], order, nr, rounds, nulls, bytes, ns[rounds / 2],
 		 ns[0], ns[rounds - 1],
 		 div64_u64(bytes * NSEC_PER_USEC, max_t(u64, ns[rounds / 2], 1)),
 		 first[rounds / 2], copied, bad);
@@ -199,13 +264,14 @@ out:
 	bench_free(&src);
 	bench_free(&dst);
 	kfree(ns);
+	kfree(b);
 	return ret;
 }
 
 static ssize_t bench_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)
 {
-	unsigned int order, nr, rounds;
+	unsigned int order, nr, rounds, nulls = 1;
 	char buf[64], mode[16];
 	int m, ret;
 
@@ -214,17 +280,18 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	if (sscanf(buf, "%15s %u %u %u", mode, &order, &nr, &rounds) != 4)
+	if (sscanf(buf, "%15s %u %u %u %u", mode, &order, &nr, &rounds,
+		   &nulls) < 4)
 		return -EINVAL;
 	m = match_string(bench_modes, ARRAY_SIZE(bench_modes), mode);
 	if (m < 0 || order > MAX_PAGE_ORDER || !nr || !rounds ||
-	    rounds > BENCH_MAX_ROUNDS ||
+	    rounds > BENCH_MAX_ROUNDS || !nulls || nulls > MO_MAX_MIGRATORS ||
 	    ((u64)nr << (order + PAGE_SHIFT)) > BENCH_MAX_BYTES)
 		return -EINVAL;
 
 	mutex_lock(&bench_lock);
 	bench_result[0] = '\0';
-	ret = bench_run(m, order, nr, rounds);
+	ret = bench_run(m, order, nr, rounds, nulls);
 	mutex_unlock(&bench_lock);
 	return ret ?: count;
 }

@@ -5,7 +5,8 @@
 # build/vm; with "off" the same kernel without the feature in build/vm-off;
 # with "kasan" the same kernel with generic KASAN in build/vm-kasan; with
 # "bench" the production-like part, without lock debugging and DEBUG_VM,
-# in build/vm-bench (make bench: a lockdep kernel would measure lockdep);
+# in build/vm-bench (make bench: a lockdep kernel would measure lockdep),
+# and with "bench-off" that kernel without the feature in build/vm-bench-off;
 # with "arm64" the arm64 kernel for QEMU's xlnx-zcu102 and its ZynqMP DMA
 # (scripts/vm-arm64.config), cross-built, with the tree's dtc, in
 # build/vm-arm64.
@@ -28,11 +29,14 @@ else
 fi
 [ "$variant" = kasan ] && printf '%s\n' '# CONFIG_SLUB_TINY is not set' CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y \
 	CONFIG_KASAN_OUTLINE=y >> "$frag"
-[ "$variant" = bench ] && sed -i -e '/^CONFIG_DEBUG_VM=y/d' -e '/^CONFIG_PROVE_LOCKING=y/d' \
+# The benchmark kernel has high-resolution timers, as production kernels
+# do: without, testdma's pacing sleeps a whole tick (4 ms) per descriptor.
+case $variant in bench*) sed -i -e '/^CONFIG_DEBUG_VM=y/d' -e '/^CONFIG_PROVE_LOCKING=y/d' \
 	-e '/^CONFIG_DEBUG_ATOMIC_SLEEP=y/d' "$frag"
+	echo CONFIG_HIGH_RES_TIMERS=y >> "$frag" ;; esac
 # Off: the feature and everything that depends on it.
-[ "$variant" = off ] && sed -i -e 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' \
-	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' -e '/^CONFIG_MIGRATION_COPY_OFFLOAD_BENCH/d' "$frag"
+case $variant in *off) sed -i -e 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' \
+	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' -e '/^CONFIG_MIGRATION_COPY_OFFLOAD_BENCH/d' "$frag" ;; esac
 if ! cmp -s "$frag" "$out/.fragment.used" || [ ! -f "$out/.config" ]; then
 	"${KMAKE[@]}" O="$out" -s tinyconfig >/dev/null
 	(cd "$TREE" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" >/dev/null)

@@ -8,6 +8,8 @@ MB=${MB:-64}
 ROUNDS=${ROUNDS:-5}
 MO=/sys/kernel/mm/migrate_offload
 M=$MO/migrators
+# Registrations would interleave with the BENCH lines on the console.
+dmesg -n 1
 
 # Migration with the drivers at their defaults (no 4 KiB folios, batches
 # of 512 base pages at least): what an administrator gets.
@@ -19,9 +21,13 @@ insmod /modules/mtcopy.ko
 # copying beside them (cpu_copy share, the default) but with -fallback.
 # dcbm-half and dcbm-quarter: testdma's 4 channels together at half and a
 # quarter of the CPU's copy speed (CPU_MBPS, measured first), the quarter
-# with 20 us a descriptor.
+# with 20 us a descriptor.  With DCBM_ARGS set, dcbm is loaded afresh for
+# each configuration that uses it: its measured throughputs are those of
+# an engine of that speed, not of the one before.
 DMA=/sys/module/testdma/parameters
 use() {
+	case $1 in dcbm*|both) [ -n "${DCBM_ARGS:-}" ] &&
+		rmmod dcbm && insmod /modules/dcbm.ko $DCBM_ARGS ;; esac
 	echo 1 > $MO/enabled
 	echo 0 > $M/mtcopy/enabled; echo 0 > $M/dcbm/enabled
 	echo 10 > $M/dcbm/priority
@@ -72,16 +78,18 @@ done
 # The copy phase alone, in the kernel (CONFIG_MIGRATION_COPY_OFFLOAD_BENCH):
 # real folios of node 0 copied to node 1 through the batch copy, per folio
 # order and batch size, configurations interleaved in every round; then
-# the arbitration alone against the CPU copy of a 512-page batch.  The
+# the arbitration alone per number of migrators and batch size.  The
 # migrators take every order and batch here: what can they do.
+DCBM_ARGS="channels=4 orders=0x7ff min_batch_pages=0"
 rmmod mtcopy; rmmod dcbm
-insmod /modules/dcbm.ko channels=4 orders=0x7ff min_batch_pages=0
+insmod /modules/dcbm.ko $DCBM_ARGS
 insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 B=/sys/kernel/debug/migrate_offload/bench
 REPS=${REPS:-5}
 use cpu
-echo "cpu 9 8 $REPS" > $B
+# 64 MiB: a batch of 8 THPs was seen to copy at 36 to 550 MB/s here.
+echo "cpu 9 32 $REPS" > $B
 CPU_MBPS=$(sed 's/.*mbps=\([0-9]*\).*/\1/' $B)
 echo "BENCH_CPU_MBPS $CPU_MBPS"
 round=1
@@ -100,12 +108,73 @@ while [ $round -le ${PHASE_ROUNDS:-15} ]; do
 			done
 		done
 	done
-	use cpu
-	for mode in cpu arbitration; do
-		echo "$mode 0 512 $REPS" > $B && echo "BENCH_ARB $round $(cat $B)"
+	round=$((round + 1))
+done
+
+# Arbitration: 1 to 16 migrators of one priority that copy nothing (the
+# CPU does not share; dcbm and mtcopy unloaded, 16 is the limit), the split
+# alone and the split with the sub-batches run, against the CPU copy of
+# the batch, interleaved in every round.
+rmmod mtcopy; rmmod dcbm
+round=1
+while [ $round -le ${ARB_ROUNDS:-15} ]; do
+	for nr in 1 8 64 512; do
+		echo 0 > $MO/enabled
+		echo "cpu 0 $nr $REPS" > $B && echo "BENCH_ARB $round $(cat $B)"
+		echo 1 > $MO/enabled; cpu_copy_all fallback
+		for n in 1 2 4 8 16; do
+			for mode in split arbitration; do
+				echo "$mode 0 $nr 50 $n" > $B &&
+					echo "BENCH_ARB $round $(cat $B)"
+			done
+		done
 	done
 	round=$((round + 1))
 done
+insmod /modules/dcbm.ko $DCBM_ARGS
+insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
+
+# Latency: from a folio's unmap to its remap (trace events
+# set/remove_migration_pte, _pmd for a THP, paired by address), 4 MiB
+# moved in move_pages(2) calls of 1 to 512 pages of 4 KiB (a batch each)
+# or of THPs (a THP is a batch of its own): p50 and p99 per run.
+T=/sys/kernel/tracing
+echo 16384 > $T/buffer_size_kb
+lat() {
+	awk '{ for (i = 1; i <= NF; i++) {
+			if ($i ~ /^[0-9]+\.[0-9]+:$/) t = substr($i, 1, length($i) - 1)
+			if ($i ~ /^addr=/) a = $i
+		}
+		if ($0 ~ /set_migration_p/) s[a] = t
+		else if ($0 ~ /remove_migration_p/ && (a in s)) {
+			print (t - s[a]) * 1000000; delete s[a]
+		} }' $T/trace | sort -n |
+	awk '{ v[NR] = $1 } END { p = int(NR * 0.99); if (p < NR * 0.99) p++
+		printf "p50_us=%.0f p99_us=%.0f folios=%d\n", v[int((NR + 1) / 2)], v[p], NR }'
+}
+round=1
+while [ $round -le ${LAT_ROUNDS:-7} ]; do
+	for batch in "pages 1" "pages 8" "pages 64" "pages 512" "thp 1"; do
+		set -- $batch
+		for config in cpu mtcopy2 dcbm dcbm-half; do
+			use $config
+			echo 1 > /proc/sys/vm/compact_memory
+			echo 0 > $T/tracing_on; echo > $T/trace
+			for e in migrate/set_migration_pte migrate/remove_migration_pte \
+				 thp/set_migration_pmd thp/remove_migration_pmd; do
+				echo 1 > $T/events/$e/enable
+			done
+			echo 1 > $T/tracing_on
+			c=$2; [ $1 = thp ] && c=0
+			CHUNK_PAGES=$c migrate_check $1 move_pages 4 >/dev/null ||
+				{ echo "BENCH_FAIL latency $config $batch"; continue; }
+			echo 0 > $T/tracing_on
+			echo "BENCH_LAT $round $config $1 $2 $(lat)"
+		done
+	done
+	round=$((round + 1))
+done
+echo 0 > $T/events/enable
 
 # The cost of verify (migrators/<name>/verify): off, every 64th folio and
 # every folio, interleaved in each round, for mtcopy (1 thread) and dcbm.

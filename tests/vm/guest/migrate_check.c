@@ -9,7 +9,9 @@
  * guest enabled under /sys/kernel/mm/transparent_hugepage/hugepages-*;
  * mixed: MADV_HUGEPAGE on every other 64 KiB, so that with 64 KiB mTHPs
  * every batch holds both 4 KiB folios and mTHPs)
- * With REVERSE=1 it migrates from node 1 to node 0 instead.
+ * With REVERSE=1 it migrates from node 1 to node 0 instead; with
+ * CHUNK_PAGES=N, move_pages(2) moves N pages a call (a batch of N folios
+ * of 4 KiB).
  * Prints one line "size=... thp_pages=... seconds=... mbps=..." and exits
  * 0 when every check passed.
  *
@@ -251,7 +253,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} else {
-		unmigrated = sys_move_pages(n, pages, nodes, status);
+		unsigned long step = strtoul(getenv("CHUNK_PAGES") ?: "0", NULL, 0);
+		long ret;
+
+		for (i = 0; i < n && unmigrated >= 0; i += step) {
+			step = step && step < n - i ? step : n - i;
+			ret = sys_move_pages(step, pages + i, nodes + i, status + i);
+			unmigrated = ret < 0 ? ret : unmigrated + ret;
+		}
 		if (unmigrated < 0 || (unmigrated && !held_ok)) {
 			perror("move_pages");
 			return 1;
