@@ -206,12 +206,11 @@ static int mo_claim(struct mo_sub *s, bool tail)
  * per call and per CPU chunk in the size class of its folios.  One at least
  * as fast, or not measured yet, keeps its first chunk (the CPU does not
  * take it) and claims while any is left.  One r times slower claims the
- * next chunk only while r are left,
- * the CPU's work meanwhile: it adds bandwidth to long batches and none to
- * a batch the CPU copies before one of its chunks, where it gets no work
- * (a THP alone).  Every 16th round it claims as a fast one, for a fresh
- * measurement.  Until the CPU is measured, no chunk is kept.  A migrator on
- * probation keeps its one folio.
+ * next chunk only while r are left, the CPU's work meanwhile: it adds
+ * bandwidth to long batches and none to a batch the CPU copies before one
+ * of its chunks, where it gets no work (a THP alone).  Every 16th round it
+ * claims as a fast one, for a fresh measurement.  Until the CPU is
+ * measured, no chunk is kept.  A migrator on probation keeps its one folio.
  */
 static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 {

@@ -9,18 +9,17 @@
  * Equal priorities share by weight, as start-time fair queueing: each folio
  * goes to the candidate whose virtual clock is earliest, and serving a
  * folio of p base pages advances the clock by p * MO_VT_ONE / w, w its
- * weight scaled to 1..MO_VT_ONE.  The clocks
- * persist from batch to batch, so that batches of one folio (a THP is a
- * batch of its own) are shared by weight too.  Two rules bound the drift:
- * a migrator that could take no folio of a batch (an order or a reason it
- * does not serve, locality, health) neither gains nor loses, its clock is
- * carried along to the earliest of those that could; and none enters a
- * batch with more credit over the latest of its competitors than the
- * batch's largest folio.  Failed and declined sub-batches, and what the
- * migrating CPU copied of a sub-batch, are not charged.  While two
- * migrators compete, neither gets more than two of the largest folios
- * beyond its weighted share.  In adaptive mode the weights are scaled by
- * measured throughput.
+ * weight scaled to 1..MO_VT_ONE.  The clocks persist from batch to batch,
+ * so that batches of one folio (a THP is a batch of its own) are shared by
+ * weight too.  Two rules bound the drift: a migrator that could take no
+ * folio of a batch (an order or a reason it does not serve, locality,
+ * health) neither gains nor loses, its clock is carried along to the
+ * earliest of those that could; and none enters a batch with more credit
+ * over the latest of its competitors than the batch's largest folio.
+ * Failed and declined sub-batches, and what the migrating CPU copied of a
+ * sub-batch, are not charged.  While two migrators compete, neither gets
+ * more than two of the largest folios beyond its weighted share.  In
+ * adaptive mode the weights are scaled by measured throughput.
  */
 #include <linux/migrate.h>
 #include <linux/mm.h>
