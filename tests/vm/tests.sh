@@ -494,7 +494,7 @@ t bench.offload_left_to_cpu bench_offload_none
 # (-EBUSY in the trace: no failure, which would count towards taking it
 # out), copied by the others, every byte intact.
 bench_null_subs() {	# RET...: its sub-batches in the trace that ended so
-	for r in "$@"; do grep "migrator=bench_null .* ret=$r$" $TRACEFS/trace; done | wc -l
+	for r in "$@"; do grep "migrator=bench_null0 .* ret=$r$" $TRACEFS/trace; done | wc -l
 }
 bench_foreign() {
 	R=$MO/reasons/syscall_or_cpuset/stats
@@ -514,14 +514,14 @@ bench_foreign() {
 		echo "arbitration 0 512 1000" > $BENCH || rc=1
 		out=$(cat $BENCH); runs=$((runs + 1))
 		case "$out" in *" copied=512 bad_pages=0") ;; *) echo "$out"; rc=1 ;; esac
-		met=$(($(grep -c "migrator=bench_null " $TRACEFS/trace) - $(bench_null_subs 0)))
+		met=$(($(grep -c "migrator=bench_null0 " $TRACEFS/trace) - $(bench_null_subs 0)))
 	done
 	touch /tmp/stop; wait $pid
 	echo 0 > $TRACEFS/events/migrate_offload/enable
 	d=$(bench_null_subs -16)
 	echo "$out"
 	echo "$runs bench runs, $(grep -c bad_words=0 /tmp/foreign.out) foreign migrations," \
-		"foreign sub-batches met by bench_null: $met, declined: $d"
+		"foreign sub-batches met by bench_null0: $met, declined: $d"
 	[ $rc = 0 ] && [ $met -gt 0 ] && expect_eq "declined" $d $met &&
 		! grep -q FOREIGN_FAIL /tmp/foreign.out
 }
