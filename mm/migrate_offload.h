@@ -30,12 +30,7 @@
 /* Weights range over 1..255, as those of weighted interleave. */
 #define MO_WEIGHT_MAX		255
 
-/*
- * Counters of a migrator; the global ones and those of each migration
- * reason count batches instead of sub-batches, folios and bytes batch-copied
- * by migrators or the CPU fallback, folios the CPU batch-copied after failed
- * sub-batches, and folios left to the per-folio copy of the move phase.
- */
+/* Counters of a migrator, of all batches and of each migration reason. */
 enum mo_stat {
 	MO_STAT_BATCHES,	/* sub-batches run (global, reason: batches) */
 	MO_STAT_FOLIOS,		/* folios copied */

@@ -3,25 +3,15 @@
  * Page migration copy offload: the data plane.
  *
  * migrate_offload_copy_batch() splits one batch of unmapped folios among the
- * migrators of the policy table (migrate_offload_split.c) and runs the
- * sub-batches concurrently on mo_wq.  The migrating CPU is a copier too: a
- * sub-batch is cut into chunks, its migrator claims them from the head and
- * the CPU from the tail, so the CPU copies what no migrator got to and then
- * waits only for the chunks in flight; a batch never takes much longer than
- * the CPU alone, and a faster migrator simply takes more.  The first chunk
- * is the migrator's unless it is measured slower than the CPU.  Where a
- * reason's cpu_copy is "fallback", the CPU copies only what migrators fail
- * (one chunk per sub-batch, the caller runs one).  A failed chunk goes to
- * the next candidates, then to the machine-check safe CPU copy,
- * folios_mc_copy() (straight there after -EHWPOISON).  With verify set,
- * sampled folios a migrator reports copied are compared with their
- * sources; a wrong one fails the call.  The copied pairs are handed back
- * first, then those the move phase must copy per folio (no migrator serves
- * them, or the CPU could not copy them either), then those whose
- * destinations a migrator still holds (-EINPROGRESS: a late transfer may
- * write them, so no one else may copy into them and their migration must
- * fail): the copied state travels in the order of the lists, never in the
- * folios themselves.
+ * migrators of the policy table (migrate_offload_split.c), cuts each
+ * sub-batch into chunks and runs them concurrently on mo_wq: a migrator
+ * claims chunks from the head, the migrating CPU from the tail, so that
+ * offload only adds bandwidth (or, where a reason's cpu_copy is "fallback",
+ * the CPU copies only what migrators fail).  A failed chunk goes to the
+ * next candidates, then to folios_mc_copy().  The lists come back as copied
+ * pairs, pairs the move phase copies per folio, and pairs whose
+ * destinations a migrator holds (-EINPROGRESS): the copied state travels in
+ * the order of the lists, never in the folios themselves.
  *
  * This runs inside reclaim and compaction: nothing here may enter direct
  * reclaim.  Without memory for the bookkeeping the batch is copied on the
@@ -299,14 +289,13 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 	unsigned int i;
 
 	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
+		s = &b->sub[i];
 		mo_sub_limits(b, i);
 		/* Not woken to find fewer chunks than it may claim. */
-		if (b->sub[i].chunks < b->sub[i].ratio)
+		if (s->chunks < s->ratio || !(queued & BIT(i))) {
 			queued &= ~BIT(i);
-	}
-	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
-		s = &b->sub[i];
-		s->batch = b;
+			continue;
+		}
 		INIT_WORK(&s->work, mo_sub_workfn);
 		queue_work(mo_wq, &s->work);
 	}
@@ -501,8 +490,8 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 					unsigned int *held)
 {
 	struct mo_pairs left, done, kept;
-	unsigned int i, subs = 0;
 	const struct mo_table *t;
+	unsigned int subs = 0;
 	struct folio *folio;
 	unsigned long pages;
 	struct mo_batch *b;
@@ -532,11 +521,6 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	b->t = t;
 	b->reason = reason;
 	b->share = t->reason[reason].cpu_copy == MO_CPU_SHARE;
-	for (i = 0; i < t->nr; i++) {
-		mo_pairs_init(&b->sub[i].pairs);
-		b->sub[i].ret = 0;
-		b->sub[i].e = t->slot[i].e;
-	}
 	mo_split_begin(b);
 	mo_batch_run(b, &left, &done, &kept);
 	mo_split_end(b);

@@ -64,10 +64,10 @@ static unsigned long mo_level(struct mo_batch *b, unsigned long mask,
 }
 
 /*
- * A batch starts from the migrators' clocks, with weights static or, in
- * adaptive mode, scaled by the measured throughput relative to the fastest
- * of the same priority; one not measured yet counts as the fastest, so it
- * gets work and a measurement.
+ * A batch starts with empty sub-batches, from the migrators' clocks, with
+ * weights static or, in adaptive mode, scaled by the measured throughput
+ * relative to the fastest of the same priority; one not measured yet counts
+ * as the fastest, so it gets work and a measurement.
  */
 void mo_split_begin(struct mo_batch *b)
 {
@@ -77,6 +77,9 @@ void mo_split_begin(struct mo_batch *b)
 	unsigned int i, j;
 
 	for (i = 0; i < t->nr; i++) {
+		b->sub[i] = (struct mo_sub) { .e = t->slot[i].e, .batch = b };
+		INIT_LIST_HEAD(&b->sub[i].pairs.src);
+		INIT_LIST_HEAD(&b->sub[i].pairs.dst);
 		b->weight[i] = t->slot[i].weight * MO_WEIGHT_MAX;
 		b->vt[i] = atomic_long_read(&t->slot[i].e->vtime);
 	}

@@ -156,19 +156,12 @@ static struct mo_entry *kobj_to_entry(struct kobject *kobj)
 	return container_of(kobj, struct mo_entry, kobj);
 }
 
-/* Any bad integer, one out of range included, is -EINVAL, as the ABI says. */
-static int mo_kstrtoint(const char *s, int *val)
-{
-	return kstrtoint(s, 0, val) ? -EINVAL : 0;
-}
-
-static int mo_kstrtouint(const char *s, unsigned int *val)
-{
-	return kstrtouint(s, 0, val) ? -EINVAL : 0;
-}
-
-/* A numeric tunable of struct mo_params, parsed by _kstrto into a _type. */
-#define MO_PARAM_ATTR(_name, _fmt, _type, _kstrto, _param)		\
+/*
+ * A numeric tunable of struct mo_params, parsed by _parse(buf, &val) into
+ * a _type; any bad integer, one out of range included, is -EINVAL, as the
+ * ABI says.
+ */
+#define MO_PARAM_ATTR(_name, _fmt, _type, _parse, _param)		\
 static ssize_t _name##_show(struct kobject *kobj,			\
 			    struct kobj_attribute *attr, char *buf)	\
 {									\
@@ -180,11 +173,10 @@ static ssize_t _name##_store(struct kobject *kobj,			\
 			     const char *buf, size_t count)		\
 {									\
 	_type val;							\
-	int ret = _kstrto(buf, &val);					\
 									\
-	if (!ret)							\
-		ret = mo_entry_set(kobj_to_entry(kobj), _param, val);	\
-	return ret ?: count;						\
+	if (_parse)							\
+		return -EINVAL;						\
+	return mo_entry_set(kobj_to_entry(kobj), _param, val) ?: count; \
 }									\
 static struct kobj_attribute mo_##_name##_attr = {			\
 	.attr = { .name = #_name, .mode = 0644 },			\
@@ -192,12 +184,14 @@ static struct kobj_attribute mo_##_name##_attr = {			\
 	.store = _name##_store,						\
 }
 
-MO_PARAM_ATTR(priority, "%d", int, mo_kstrtoint, MO_PARAM_PRIORITY);
-MO_PARAM_ATTR(enabled, "%d", bool, kstrtobool, MO_PARAM_ENABLED);
-MO_PARAM_ATTR(weight, "%u", unsigned int, mo_kstrtouint, MO_PARAM_WEIGHT);
-MO_PARAM_ATTR(min_batch_pages, "%u", unsigned int, mo_kstrtouint,
+MO_PARAM_ATTR(priority, "%d", int, kstrtoint(buf, 0, &val), MO_PARAM_PRIORITY);
+MO_PARAM_ATTR(enabled, "%d", bool, kstrtobool(buf, &val), MO_PARAM_ENABLED);
+MO_PARAM_ATTR(weight, "%u", unsigned int, kstrtouint(buf, 0, &val),
+	      MO_PARAM_WEIGHT);
+MO_PARAM_ATTR(min_batch_pages, "%u", unsigned int, kstrtouint(buf, 0, &val),
 	      MO_PARAM_MIN_BATCH);
-MO_PARAM_ATTR(verify, "%u", unsigned int, mo_kstrtouint, MO_PARAM_VERIFY);
+MO_PARAM_ATTR(verify, "%u", unsigned int, kstrtouint(buf, 0, &val),
+	      MO_PARAM_VERIFY);
 
 /* reasons, orders: the set served; capable_*: the capability. */
 struct mo_set_attr {
@@ -455,7 +449,7 @@ static ssize_t reason_policy_store(struct kobject *kobj,
 	struct mo_reason_attr *a = container_of(attr, struct mo_reason_attr, attr);
 	unsigned int val;
 	int ret = a->names ? __sysfs_match_string(a->names, -1, buf) :
-			     mo_kstrtouint(buf, &val);
+			     kstrtouint(buf, 0, &val);
 
 	if (ret < 0)
 		return -EINVAL;
@@ -514,8 +508,8 @@ static const struct attribute_group *mo_reason_groups[] = {
 
 /* The top directory */
 
-/* A global tunable, parsed by _kstrto into a _type and set by _set(val). */
-#define MO_GLOBAL_ATTR(_name, _var, _type, _kstrto, _set)		\
+/* A global tunable, parsed by _parse into a _type and set by _set. */
+#define MO_GLOBAL_ATTR(_name, _var, _type, _parse, _set)		\
 static ssize_t global_##_name##_show(struct kobject *kobj,		\
 				     struct kobj_attribute *attr, char *buf) \
 {									\
@@ -526,20 +520,23 @@ static ssize_t global_##_name##_store(struct kobject *kobj,		\
 				      const char *buf, size_t count)	\
 {									\
 	_type val;							\
-	int ret = _kstrto(buf, &val);					\
 									\
-	return ret ?: _set ?: count;					\
+	return _parse ? -EINVAL : _set ?: count;			\
 }									\
 static struct kobj_attribute mo_global_##_name##_attr =		\
 	__ATTR(_name, 0644, global_##_name##_show, global_##_name##_store)
 
-MO_GLOBAL_ATTR(enabled, mo_enabled, bool, kstrtobool, mo_set_enabled(val));
-MO_GLOBAL_ATTR(max_failures, mo_max_failures, unsigned int, mo_kstrtouint,
+MO_GLOBAL_ATTR(enabled, mo_enabled, bool, kstrtobool(buf, &val),
+	       mo_set_enabled(val));
+MO_GLOBAL_ATTR(max_failures, mo_max_failures, unsigned int,
+	       kstrtouint(buf, 0, &val),
 	       mo_set_health_param(&mo_max_failures, val));
 MO_GLOBAL_ATTR(backoff_min_ms, mo_backoff_min_ms, unsigned int,
-	       mo_kstrtouint, mo_set_health_param(&mo_backoff_min_ms, val));
+	       kstrtouint(buf, 0, &val),
+	       mo_set_health_param(&mo_backoff_min_ms, val));
 MO_GLOBAL_ATTR(backoff_max_ms, mo_backoff_max_ms, unsigned int,
-	       mo_kstrtouint, mo_set_health_param(&mo_backoff_max_ms, val));
+	       kstrtouint(buf, 0, &val),
+	       mo_set_health_param(&mo_backoff_max_ms, val));
 
 static struct attribute *mo_root_attrs[] = {
 	&mo_global_enabled_attr.attr,

@@ -49,13 +49,13 @@ if [ "$(cat "$TREE/.git/overlay-series" 2>/dev/null)" != "$series_sum" ]; then
 fi
 
 # Overlay: new files at their kernel paths (checksums, so mtimes of unchanged
-# files are kept); the KUnit suites live in mm/tests/.
+# files are kept); the KUnit suites and the benchmark live in mm/tests/.
 for d in "${overlay_dirs[@]}"; do
 	[ -d "$TOP/$d" ] && rsync -rc "$TOP/$d/" "$TREE/$d/"
 done
 mkdir -p "$TREE/mm/tests"
 rsync -rc --delete --include='*.c' --include='*.h' --exclude='*' \
-	"$TOP/tests/kunit/" "$TREE/mm/tests/"
+	"$TOP/tests/kunit/" "$TOP/tests/bench/" "$TREE/mm/tests/"
 (cd "$TOP" && git ls-files -co --exclude-standard "${overlay_dirs[@]}" 2>/dev/null |
 	sed 's|^|/|'; echo /mm/tests/) > "$TREE/.git/info/exclude"
 

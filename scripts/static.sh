@@ -8,10 +8,12 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cd "$TOP"
-c_files=$(git ls-files -co --exclude-standard -- include mm drivers tools tests/kunit tests/vm/modules |
+c_files=$(git ls-files -co --exclude-standard -- include mm drivers tools tests/kunit tests/bench tests/vm/modules |
 	grep -E '\.[ch]$')
-# Our objects: those of our C files in mm/ and drivers/, and migrate.o.
-objs="mm/migrate.o $(echo "$c_files" | grep -E '^(mm|drivers)/.*\.c$' | sed 's/\.c$/.o/')"
+# Our objects: those of our C files in mm/ and drivers/, the benchmark's
+# (in mm/tests/), and migrate.o.
+objs="mm/migrate.o mm/tests/migrate_offload_bench.o
+$(echo "$c_files" | grep -E '^(mm|drivers)/.*\.c$' | sed 's/\.c$/.o/')"
 fail=0
 
 tap() {	# tap NAME CMD...: run CMD, print its output as comments on failure

@@ -23,7 +23,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
-#include "migrate_offload.h"
+#include "../migrate_offload.h"
 
 #define BENCH_MAX_ROUNDS	1000
 #define BENCH_MAX_BYTES		(128UL << 20)	/* per node */
@@ -129,12 +129,6 @@ static void bench_split(struct mo_batch *b, struct list_head *dst_list,
 	memset(b, 0, offsetof(struct mo_batch, chunk));
 	b->t = srcu_dereference(mo_table, &migrate_offload_srcu);
 	b->reason = MR_SYSCALL;
-	for (i = 0; i < b->t->nr; i++) {
-		b->sub[i].pairs = (struct mo_pairs) { .nr = 0 };
-		INIT_LIST_HEAD(&b->sub[i].pairs.src);
-		INIT_LIST_HEAD(&b->sub[i].pairs.dst);
-		b->sub[i].e = b->t->slot[i].e;
-	}
 	mo_split_begin(b);
 	mo_split_assign(b, &all, true);
 	mo_split_end(b);
