@@ -44,4 +44,9 @@ VM_PREALLOC=1 VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-2400} VM_DIR=$BUILD/vm-bench \
 	VM_APPEND="${BENCH_APPEND:-}" "$TOP/scripts/vm-run.sh" bench >/dev/null ||
 	die "bench VM failed (log: $BUILD/vm-bench/serial-bench.log)"
 grep -E '^BENCH' "$BUILD/vm-bench/serial-bench.log" > "$out/raw.txt"
+# dcbm's descriptors and interrupts per MiB: a boot of its own (dcbm alone,
+# no minimum batch), seconds long.
+VM_PREALLOC=1 VM_QUIET=1 VM_DIR=$BUILD/vm-bench "$TOP/scripts/vm-run.sh" descs >/dev/null ||
+	die "descs VM failed (log: $BUILD/vm-bench/serial-descs.log)"
+grep -E '^BENCH_DESC' "$BUILD/vm-bench/serial-descs.log" >> "$out/raw.txt"
 /usr/bin/python3 "$TOP/scripts/bench_report.py" "$out/raw.txt" "$out"

@@ -42,13 +42,14 @@
  *   claimed by it; with every channel claimed a sub-batch is declined
  *   (-EBUSY) at once.  A mapping, prep or submit failure declines too: a
  *   transient condition, never held against the engine's health.
- * - Engines hold few descriptors per channel (zynqmp_dma 32:
- *   zynqmp_dma_prep_memcpy() returns NULL once they are all in use), fewer
- *   than a batch of 4 KiB folios needs.  A prep that fails while the
- *   sub-batch has descriptors in flight on that channel sets the channel's
- *   window to their number: the sub-batch waits for them and goes on, and
- *   later ones submit a window per channel at a time, the last descriptor
- *   of each window interrupting.
+ * - A sub-batch submits a window of at most DCBM_WINDOW pieces per channel
+ *   at a time, the last descriptor of each window interrupting, and waits
+ *   for its windows before it reuses them: nothing is allocated per
+ *   sub-batch (it runs inside reclaim), the windows are allocated with the
+ *   channels at load.  Engines hold fewer descriptors per channel
+ *   (zynqmp_dma 32: zynqmp_dma_prep_memcpy() returns NULL once they are all
+ *   in use): a prep that fails while the sub-batch has descriptors in
+ *   flight on that channel lowers the channel's window to their number.
  * - The copy is not machine-check safe: dcbm never serves memory_failure.
  */
 #include <linux/delay.h>
@@ -67,6 +68,8 @@
 #define DCBM_MAX_CHANNELS	16
 #define DCBM_MAX_NODES		8	/* groups of channels, by device node */
 #define DCBM_MAX_SPARE		64	/* channels requested beyond a full node */
+/* Pieces in flight per channel, at most: a batch of 512 4 KiB folios on 4 */
+#define DCBM_WINDOW		128
 
 static unsigned int channels = 4;
 module_param(channels, uint, 0444);
@@ -180,23 +183,6 @@ static unsigned long dcbm_max_piece(struct dma_chan *chan)
 	return max_t(unsigned long, max >> PAGE_SHIFT, 1);
 }
 
-/* The channels of one NUMA node (or of none) and their migrator. */
-struct dcbm_node {
-	struct migrator m;
-	int nid;
-	struct dma_chan *chans[DCBM_MAX_CHANNELS];
-	unsigned int nr_chans;
-	unsigned long busy;		/* private channels claimed */
-	unsigned long verify;		/* channels whose copies are compared */
-	unsigned long max_piece;	/* base pages, over all channels */
-	/* descriptors a channel takes at once, learned; 0 while unknown */
-	unsigned int window[DCBM_MAX_CHANNELS];
-	bool registered;
-};
-
-static struct dcbm_node *dcbm_nodes[DCBM_MAX_NODES];
-static unsigned int dcbm_nr_nodes;
-
 struct dcbm_xfer {
 	struct dma_chan *chan;
 	struct folio *dst_folio;	/* referenced while held */
@@ -207,12 +193,13 @@ struct dcbm_xfer {
 };
 
 /*
- * One sub-batch's transfers.  The caller frees it, or, once it gave up
- * waiting (held), the last callback's work item does.
+ * One sub-batch's transfers, in the windows of the channels it claimed.
+ * The caller ends it, or, once it gave up waiting (held), the last
+ * callback's work item does; the channels are released at the end.
  */
 struct dcbm_req {
 	struct dcbm_node *g;
-	unsigned long mine;		/* private channels claimed */
+	unsigned long mine;		/* channels claimed (shared: bit 0) */
 	spinlock_t lock;		/* pending, errors, held */
 	unsigned int pending;		/* callbacks to come, +1 while issuing */
 	unsigned int errors;
@@ -220,11 +207,50 @@ struct dcbm_req {
 	struct completion done;
 	struct work_struct late;
 	struct list_head node;		/* on dcbm_held_list while held */
+	bool wrong;			/* a piece read back wrong */
 	unsigned int total;		/* pieces planned */
-	unsigned int n;			/* pieces submitted */
 	unsigned int open[DCBM_MAX_CHANNELS];	/* in the current window */
-	struct dcbm_xfer x[];
 };
+
+/* The channels of one NUMA node (or of none) and their migrator. */
+struct dcbm_node {
+	struct migrator m;
+	int nid;
+	struct dma_chan *chans[DCBM_MAX_CHANNELS];
+	unsigned int nr_chans;
+	/*
+	 * Per channel (shared: one): its window, allocated at load, and the
+	 * request of the sub-batch it is the first channel of.
+	 */
+	struct dcbm_xfer *windows[DCBM_MAX_CHANNELS];
+	struct dcbm_req reqs[DCBM_MAX_CHANNELS];
+	unsigned long busy;		/* channels claimed */
+	unsigned long verify;		/* channels whose copies are compared */
+	unsigned long max_piece;	/* base pages, over all channels */
+	/* descriptors a channel takes at once: DCBM_WINDOW or learned */
+	unsigned int window[DCBM_MAX_CHANNELS];
+	bool registered;
+};
+
+static struct dcbm_node *dcbm_nodes[DCBM_MAX_NODES];
+static unsigned int dcbm_nr_nodes;
+
+/*
+ * The piece of @r's open windows after the one at *@pos (0: the first),
+ * or NULL; *@pos then points past it.
+ */
+static struct dcbm_xfer *dcbm_next_open(struct dcbm_req *r, unsigned int *pos)
+{
+	unsigned int i = *pos / DCBM_WINDOW, j = *pos % DCBM_WINDOW;
+
+	for (; i < DCBM_MAX_CHANNELS; i++, j = 0) {
+		if ((r->mine & BIT(i)) && j < r->open[i]) {
+			*pos = i * DCBM_WINDOW + j + 1;
+			return &r->g->windows[i][j];
+		}
+	}
+	return NULL;
+}
 
 static struct workqueue_struct *dcbm_wq;
 static LIST_HEAD(dcbm_held_list);
@@ -272,6 +298,12 @@ static void dcbm_callback(void *arg, const struct dmaengine_result *res)
 		complete(&r->done);
 }
 
+/* Private channels each have a window; the shared one has one. */
+static unsigned int dcbm_nr_windows(struct dcbm_node *g)
+{
+	return shared ? 1 : g->nr_chans;
+}
+
 /*
  * Claim up to @want free private channels; the others are left to
  * concurrent callers.  False if none is free.
@@ -282,7 +314,7 @@ static bool dcbm_claim(struct dcbm_node *g, unsigned long *mine,
 	unsigned int i, n = 0;
 
 	*mine = 0;
-	for (i = 0; i < g->nr_chans && n < want; i++)
+	for (i = 0; i < dcbm_nr_windows(g) && n < want; i++)
 		if (!test_and_set_bit(i, &g->busy)) {
 			*mine |= BIT(i);
 			n++;
@@ -294,7 +326,7 @@ static void dcbm_release(struct dcbm_node *g, unsigned long mine)
 {
 	unsigned int i;
 
-	for_each_set_bit(i, &mine, g->nr_chans)
+	for_each_set_bit(i, &mine, DCBM_MAX_CHANNELS)
 		clear_bit(i, &g->busy);
 }
 
@@ -310,7 +342,7 @@ static unsigned long dcbm_segment_pages(void)
 static unsigned int dcbm_want(struct dcbm_node *g, unsigned int cnt,
 			      unsigned long pages)
 {
-	return min_t(unsigned long, g->nr_chans,
+	return min_t(unsigned long, dcbm_nr_windows(g),
 		     max_t(unsigned long, cnt, pages / dcbm_segment_pages()));
 }
 
@@ -409,85 +441,6 @@ static bool dcbm_req_drained(struct dcbm_req *r)
 	return drained;
 }
 
-/*
- * Issue what the sub-batch submitted and wait for all of it, so that its
- * channels take a new window.  False if the engine did not complete it
- * within timeout_ms: the sub-batch submits no more.
- */
-static bool dcbm_drain(struct dcbm_req *r, struct dma_chan *chan)
-{
-	dcbm_issue(r, chan);
-	if (!wait_event_timeout(dcbm_window_wait, dcbm_req_drained(r),
-				msecs_to_jiffies(READ_ONCE(timeout_ms))))
-		return false;
-	memset(r->open, 0, sizeof(r->open));
-	return true;
-}
-
-/*
- * Submit @x on channel @i of the group: a full window is drained first;
- * a prep that fails with descriptors of ours in flight on the channel
- * learns the window, drains it and tries once more.
- */
-static int dcbm_submit_windowed(struct dcbm_req *r, struct dcbm_xfer *x,
-				unsigned int i, struct dma_chan *chan, bool last)
-{
-	unsigned int *window = &r->g->window[i];
-	int ret;
-
-	if (READ_ONCE(*window) && r->open[i] == READ_ONCE(*window) &&
-	    !dcbm_drain(r, chan))
-		return -EBUSY;
-	last |= r->open[i] + 1 == READ_ONCE(*window);
-	ret = dcbm_submit(r, x, last);
-	if (ret == -EBUSY && r->open[i]) {
-		WRITE_ONCE(*window, r->open[i]);
-		if (!dcbm_drain(r, chan))
-			return -EBUSY;
-		ret = dcbm_submit(r, x, last || *window == 1);
-	}
-	if (!ret)
-		r->open[i]++;
-	return ret;
-}
-
-/* Describe and submit the pieces of every folio, dealt over the channels. */
-static int dcbm_submit_all(struct dcbm_req *r, struct list_head *dst_list,
-			   struct list_head *src_list, unsigned int cnt,
-			   unsigned int chans, struct dma_chan *chan)
-{
-	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
-	unsigned long nr, k, j, first, max_piece = chan ?
-		dcbm_max_piece(chan) : r->g->max_piece;
-	unsigned int n = 0, i;
-	int ret;
-
-	list_for_each_entry(src, src_list, lru) {
-		nr = folio_nr_pages(src);
-		k = dcbm_pieces(nr, chans, cnt, max_piece);
-		for (j = 0; j < k; j++, n++) {
-			struct dcbm_xfer *x = &r->x[n];
-
-			i = chan ? 0 : dcbm_chan_index(r, n);
-			x->chan = chan ?: r->g->chans[i];
-			x->verify = chan ? dcbm_must_verify(chan) :
-					   test_bit(i, &r->g->verify);
-			first = j * nr / k;
-			x->len = ((j + 1) * nr / k - first) << PAGE_SHIFT;
-			x->dst_folio = dst;
-			x->dst_page = folio_page(dst, first);
-			x->src_page = folio_page(src, first);
-			ret = dcbm_submit_windowed(r, x, i, chan,
-						   n + chans >= r->total);
-			if (ret)
-				return ret;
-			r->n = n + 1;
-		}
-		dst = list_next_entry(dst, lru);
-	}
-	return 0;
-}
-
 /* Every piece reads back as its source: the word of a silent engine. */
 static bool dcbm_verified(struct dcbm_xfer *x)
 {
@@ -505,27 +458,124 @@ static bool dcbm_verified(struct dcbm_xfer *x)
 	return same;
 }
 
-static void dcbm_req_free(struct dcbm_req *r)
+/*
+ * Unmap the pieces of the open windows of @r, completed, and compare those
+ * of silent engines with their sources; the windows are free again.
+ */
+static void dcbm_close_windows(struct dcbm_req *r)
 {
-	if (!shared)
-		dcbm_release(r->g, r->mine);
-	kfree(r);
+	struct dcbm_xfer *x;
+	unsigned int pos;
+
+	for (pos = 0; (x = dcbm_next_open(r, &pos));) {
+		dcbm_unmap(x);
+		if (x->verify && !r->wrong && !dcbm_verified(x))
+			r->wrong = true;
+	}
+	memset(r->open, 0, sizeof(r->open));
+}
+
+/*
+ * Issue what the sub-batch submitted and wait for all of it, so that its
+ * channels take a new window.  -EBUSY if the engine did not complete it
+ * within timeout_ms, -EIO if a piece is wrong: the sub-batch submits no
+ * more.
+ */
+static int dcbm_drain(struct dcbm_req *r, struct dma_chan *chan)
+{
+	dcbm_issue(r, chan);
+	if (!wait_event_timeout(dcbm_window_wait, dcbm_req_drained(r),
+				msecs_to_jiffies(READ_ONCE(timeout_ms))))
+		return -EBUSY;
+	dcbm_close_windows(r);
+	return r->wrong ? -EIO : 0;
+}
+
+/*
+ * Submit @piece on channel @i of the group, in its window: a full window
+ * is drained first; a prep that fails with descriptors of ours in flight
+ * on the channel learns the window, drains it and tries once more.
+ */
+static int dcbm_submit_windowed(struct dcbm_req *r,
+				const struct dcbm_xfer *piece, unsigned int i,
+				struct dma_chan *chan, bool last)
+{
+	unsigned int *window = &r->g->window[i];
+	struct dcbm_xfer *x;
+	int ret;
+
+	if (r->open[i] == READ_ONCE(*window)) {
+		ret = dcbm_drain(r, chan);
+		if (ret)
+			return ret;
+	}
+	x = &r->g->windows[i][r->open[i]];
+	*x = *piece;
+	ret = dcbm_submit(r, x, last || r->open[i] + 1 == READ_ONCE(*window));
+	if (ret == -EBUSY && r->open[i]) {
+		WRITE_ONCE(*window, r->open[i]);
+		ret = dcbm_drain(r, chan);
+		if (ret)
+			return ret;
+		x = &r->g->windows[i][0];
+		*x = *piece;
+		ret = dcbm_submit(r, x, last || *window == 1);
+	}
+	if (!ret)
+		r->open[i]++;
+	return ret;
+}
+
+/* Describe and submit the pieces of every folio, dealt over the channels. */
+static int dcbm_submit_all(struct dcbm_req *r, struct list_head *dst_list,
+			   struct list_head *src_list, unsigned int cnt,
+			   unsigned int chans, struct dma_chan *chan)
+{
+	struct folio *src, *dst = list_first_entry(dst_list, struct folio, lru);
+	unsigned long nr, k, j, first, max_piece = chan ?
+		dcbm_max_piece(chan) : r->g->max_piece;
+	unsigned int n = 0, i;
+	struct dcbm_xfer x;
+	int ret;
+
+	list_for_each_entry(src, src_list, lru) {
+		nr = folio_nr_pages(src);
+		k = dcbm_pieces(nr, chans, cnt, max_piece);
+		for (j = 0; j < k; j++, n++) {
+			i = chan ? 0 : dcbm_chan_index(r, n);
+			x.chan = chan ?: r->g->chans[i];
+			x.verify = chan ? dcbm_must_verify(chan) :
+					  test_bit(i, &r->g->verify);
+			first = j * nr / k;
+			x.len = ((j + 1) * nr / k - first) << PAGE_SHIFT;
+			x.dst_folio = dst;
+			x.dst_page = folio_page(dst, first);
+			x.src_page = folio_page(src, first);
+			ret = dcbm_submit_windowed(r, &x, i, chan,
+						   n + chans >= r->total);
+			if (ret)
+				return ret;
+		}
+		dst = list_next_entry(dst, lru);
+	}
+	return 0;
 }
 
 /* The late completion of a held sub-batch: give everything back. */
 static void dcbm_late_workfn(struct work_struct *work)
 {
 	struct dcbm_req *r = container_of(work, struct dcbm_req, late);
-	unsigned int i;
+	struct dcbm_xfer *x;
+	unsigned int pos;
 
 	spin_lock(&dcbm_held_lock);
 	list_del(&r->node);
 	spin_unlock(&dcbm_held_lock);
-	for (i = 0; i < r->n; i++) {
-		dcbm_unmap(&r->x[i]);
-		folio_put(r->x[i].dst_folio);
+	for (pos = 0; (x = dcbm_next_open(r, &pos));) {
+		dcbm_unmap(x);
+		folio_put(x->dst_folio);
 	}
-	dcbm_req_free(r);
+	dcbm_release(r->g, r->mine);
 	if (atomic_dec_and_test(&held))
 		wake_up(&dcbm_held_wait);
 }
@@ -533,13 +583,14 @@ static void dcbm_late_workfn(struct work_struct *work)
 /*
  * Wait for every callback.  On a timeout the transfers may still write
  * their destinations: hold those folios until the last callback, which
- * then frees the request; -EINPROGRESS tells the core not to use them.
+ * then ends the request; -EINPROGRESS tells the core not to use them.
  */
 static int dcbm_wait(struct dcbm_req *r)
 {
 	unsigned long timeout = msecs_to_jiffies(READ_ONCE(timeout_ms));
+	struct dcbm_xfer *x;
 	unsigned long flags;
-	unsigned int i;
+	unsigned int pos;
 	bool now_held;
 
 	if (wait_for_completion_timeout(&r->done, timeout))
@@ -547,8 +598,8 @@ static int dcbm_wait(struct dcbm_req *r)
 	spin_lock_irqsave(&r->lock, flags);
 	now_held = r->pending;
 	if (now_held) {
-		for (i = 0; i < r->n; i++)
-			folio_get(r->x[i].dst_folio);
+		for (pos = 0; (x = dcbm_next_open(r, &pos));)
+			folio_get(x->dst_folio);
 		r->held = true;
 		atomic_inc(&held);
 		spin_lock(&dcbm_held_lock);
@@ -566,35 +617,27 @@ static int dcbm_wait(struct dcbm_req *r)
 /* Unmap, then judge: an error reported, or a silent engine's copy wrong. */
 static int dcbm_finish(struct dcbm_req *r, int ret)
 {
-	unsigned int i;
-
-	for (i = 0; i < r->n; i++)
-		dcbm_unmap(&r->x[i]);
-	if (!ret && r->errors)
+	dcbm_close_windows(r);
+	if (!ret && (r->errors || r->wrong))
 		ret = -EIO;
-	for (i = 0; i < r->n && !ret; i++)
-		if (r->x[i].verify && !dcbm_verified(&r->x[i]))
-			ret = -EIO;
-	dcbm_req_free(r);
+	dcbm_release(r->g, r->mine);
 	return ret;
 }
 
-static struct dcbm_req *dcbm_req_alloc(struct dcbm_node *g,
+/* The request of a sub-batch on the channels @mine: their first one's. */
+static struct dcbm_req *dcbm_req_start(struct dcbm_node *g, unsigned long mine,
 				       struct list_head *src_list,
 				       unsigned int cnt, unsigned int chans,
 				       unsigned long max_piece)
 {
-	unsigned long pieces = 0;
-	struct dcbm_req *r;
+	struct dcbm_req *r = &g->reqs[__ffs(mine)];
 	struct folio *src;
 
+	memset(r, 0, sizeof(*r));
 	list_for_each_entry(src, src_list, lru)
-		pieces += dcbm_pieces(folio_nr_pages(src), chans, cnt, max_piece);
-	r = kzalloc(struct_size(r, x, pieces), GFP_NOWAIT | __GFP_NOWARN);
-	if (!r)
-		return NULL;
+		r->total += dcbm_pieces(folio_nr_pages(src), chans, cnt, max_piece);
 	r->g = g;
-	r->total = pieces;
+	r->mine = mine;
 	spin_lock_init(&r->lock);
 	r->pending = 1;		/* ours, dropped once all are issued */
 	init_completion(&r->done);
@@ -608,30 +651,26 @@ static int dcbm_copy(struct migrator *m, struct list_head *dst_list,
 	struct dcbm_node *g = container_of(m, struct dcbm_node, m);
 	unsigned long mine = 0, pages = 0;
 	struct dma_chan *chan = NULL;
-	unsigned int chans = 1;
 	struct dcbm_req *r;
+	unsigned int chans;
 	struct folio *src;
 	bool held_now;
 	int ret;
 
 	list_for_each_entry(src, src_list, lru)
 		pages += folio_nr_pages(src);
+	if (!dcbm_claim(g, &mine, dcbm_want(g, cnt, pages)))
+		return -EBUSY;
 	if (shared) {
 		chan = dma_find_channel(DMA_MEMCPY);
-		if (!chan)
+		if (!chan) {
+			dcbm_release(g, mine);
 			return -EBUSY;
-	} else {
-		if (!dcbm_claim(g, &mine, dcbm_want(g, cnt, pages)))
-			return -EBUSY;
-		chans = hweight_long(mine);
+		}
 	}
-	r = dcbm_req_alloc(g, src_list, cnt, chans,
+	chans = hweight_long(mine);
+	r = dcbm_req_start(g, mine, src_list, cnt, chans,
 			   chan ? dcbm_max_piece(chan) : g->max_piece);
-	if (!r) {
-		dcbm_release(g, mine);
-		return -ENOMEM;
-	}
-	r->mine = mine;
 	ret = dcbm_submit_all(r, dst_list, src_list, cnt, chans, chan);
 	dcbm_issue(r, chan);
 	if (!dcbm_req_put(r, false, &held_now) && dcbm_wait(r))
@@ -674,8 +713,18 @@ static struct dcbm_node *dcbm_node(int nid)
 	return g;
 }
 
-static void dcbm_add_chan(struct dcbm_node *g, struct dma_chan *chan)
+/* The window of channel @i of @g, allocated once, at load. */
+static int dcbm_add_window(struct dcbm_node *g, unsigned int i)
 {
+	g->windows[i] = kcalloc(DCBM_WINDOW, sizeof(*g->windows[i]), GFP_KERNEL);
+	g->window[i] = DCBM_WINDOW;
+	return g->windows[i] ? 0 : -ENOMEM;
+}
+
+static int dcbm_add_chan(struct dcbm_node *g, struct dma_chan *chan)
+{
+	if (dcbm_add_window(g, g->nr_chans))
+		return -ENOMEM;
 	if (dcbm_must_verify(chan)) {
 		set_bit(g->nr_chans, &g->verify);
 		pr_info("dcbm: %s (%s) does not report failed copies: every copy is compared with its source\n",
@@ -683,6 +732,7 @@ static void dcbm_add_chan(struct dcbm_node *g, struct dma_chan *chan)
 	}
 	g->max_piece = min(g->max_piece, dcbm_max_piece(chan));
 	g->chans[g->nr_chans++] = chan;
+	return 0;
 }
 
 /* Terminate the channels of @g that can be; the mask of those stopped. */
@@ -710,7 +760,8 @@ static void dcbm_drain_held(void)
 	unsigned long stopped[DCBM_MAX_NODES] = {};
 	struct dcbm_req *r, *tmp;
 	LIST_HEAD(given_up);
-	unsigned int i;
+	struct dcbm_xfer *x;
+	unsigned int i, pos;
 
 	if (!atomic_read(&held))
 		return;
@@ -724,11 +775,10 @@ static void dcbm_drain_held(void)
 				list_move(&r->node, &given_up);
 	spin_unlock(&dcbm_held_lock);
 	list_for_each_entry_safe(r, tmp, &given_up, node) {
-		pr_warn("dcbm: %u transfer(s) never completed: %u destination piece(s) stay held\n",
-			r->pending, r->n);
-		for (i = 0; i < r->n; i++)
-			dcbm_unmap(&r->x[i]);
-		kfree(r);
+		pr_warn("dcbm: %u transfer(s) never completed: their destinations stay held\n",
+			r->pending);
+		for (pos = 0; (x = dcbm_next_open(r, &pos));)
+			dcbm_unmap(x);
 		atomic_dec(&held);
 	}
 	wait_event(dcbm_held_wait, !atomic_read(&held));
@@ -820,6 +870,8 @@ static void dcbm_free_nodes(void)
 		while (g->nr_chans)
 			if (g->chans[--g->nr_chans])
 				dma_release_channel(g->chans[g->nr_chans]);
+		for (i = 0; i < DCBM_MAX_CHANNELS; i++)
+			kfree(g->windows[i]);
 		kfree(g);
 	}
 	if (shared)
@@ -845,11 +897,8 @@ static int dcbm_get_private(void)
 		if (IS_ERR(chan))
 			break;
 		g = dcbm_node(dev_to_node(chan->device->dev));
-		if (!g || g->nr_chans == want) {
+		if (!g || g->nr_chans == want || dcbm_add_chan(g, chan))
 			spare[nr_spare++] = chan;
-			continue;
-		}
-		dcbm_add_chan(g, chan);
 	}
 	while (nr_spare)
 		dma_release_channel(spare[--nr_spare]);
@@ -862,8 +911,7 @@ static int dcbm_get_channels(void)
 		return dcbm_get_private();
 	dmaengine_get();
 	if (dma_find_channel(DMA_MEMCPY) && dcbm_node(NUMA_NO_NODE))
-		return 0;
-	dmaengine_put();
+		return dcbm_add_window(dcbm_nodes[0], 0);
 	return -ENODEV;
 }
 
@@ -879,6 +927,7 @@ static int __init dcbm_init(void)
 	ret = dcbm_get_channels();
 	if (ret) {
 		pr_info("dcbm: no DMA_MEMCPY channel\n");
+		dcbm_free_nodes();
 		destroy_workqueue(dcbm_wq);
 		return ret;
 	}
