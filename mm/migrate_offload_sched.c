@@ -14,8 +14,7 @@
  * the order of the lists, never in the folios themselves.
  *
  * This runs inside reclaim and compaction: nothing here may enter direct
- * reclaim.  Without memory for the bookkeeping the batch is copied on the
- * CPU.
+ * reclaim; without memory for its bookkeeping the CPU copies the batch.
  */
 #include <linux/ktime.h>
 #include <linux/migrate.h>
@@ -198,9 +197,10 @@ static int mo_claim(struct mo_sub *s, bool tail)
  * take it) and claims while any is left.  One r times slower claims the
  * next chunk only while r are left, the CPU's work meanwhile: it adds
  * bandwidth to long batches and none to a batch the CPU copies before one
- * of its chunks, where it gets no work (a THP alone).  Every 16th round it
- * claims as a fast one, for a fresh measurement.  Until the CPU is
- * measured, no chunk is kept.  A migrator on probation keeps its one folio.
+ * of its chunks, where it gets no work (a THP alone).  Once every 32 * r
+ * rounds it claims as a fast one, to be measured: alike batches lose at
+ * most 1/32 of the CPU's time.  Until the CPU is measured, no chunk is
+ * kept.  A migrator on probation keeps its one folio.
  */
 static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 {
@@ -213,8 +213,8 @@ static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 	s->ratio = 1;
 	if (!b->share || (b->probe & BIT(i))) {
 		s->keep = U16_MAX;
-	} else if (tp && tp < cpu &&
-		   atomic_inc_return(&s->e->slow_rounds) % 16) {
+	} else if (tp && tp < cpu && atomic_inc_return(&s->e->slow_rounds) %
+		   (32 * DIV_ROUND_UP(cpu, tp))) {
 		s->keep = 0;
 		s->ratio = min_t(long, DIV_ROUND_UP(cpu, tp), U16_MAX);
 	}

@@ -1887,6 +1887,37 @@ static void share_slow_class_gets_nothing(struct kunit *test)
 }
 
 /*
+ * A migrator r times slower than the CPU claims as a fast one, to be
+ * measured, once every 32 * r rounds: here the CPU is measured hundreds of
+ * times faster, so none of 63 one-folio batches reaches it (every 16th did
+ * before, each at r times the CPU's cost).
+ */
+static void share_slow_measured_rarely(struct kunit *test)
+{
+	struct mo_entry *e;
+	struct test_batch *b;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	fakes[0].mode = FAKE_BUSY;	/* the CPU copies, and is measured */
+	b = test_batch_alloc(test, 512, 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	atomic_long_set(&e->class_tp[0], 1);
+	atomic_set(&e->slow_rounds, 0);
+	fakes[0].mode = FAKE_COPY;
+	atomic_set(&fakes[0].calls, 0);
+	for (i = 0; i < 63; i++) {
+		b = test_batch_alloc(test, 1, 0);
+		copy_batch(MR_SYSCALL, b);
+		expect_batch_copied(test, b);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&e->slow_rounds), 63);
+}
+
+/*
  * Whatever a migrator does with its chunks, every pair is copied, once:
  * by a migrator, by the CPU beside it, or by the CPU after a failure.
  */
@@ -1953,6 +1984,7 @@ static void share_off_cpu_copies_nothing(struct kunit *test)
 static struct kunit_case share_cases[] = {
 	KUNIT_CASE_SLOW(share_cpu_copies_the_rest),
 	KUNIT_CASE(share_slow_class_gets_nothing),
+	KUNIT_CASE(share_slow_measured_rarely),
 	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
 	KUNIT_CASE(share_off_cpu_copies_nothing),
 	{}
