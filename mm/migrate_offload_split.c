@@ -98,39 +98,68 @@ void mo_split_begin(struct mo_batch *b)
 	}
 }
 
+/* Slot @x is picked before @y: a higher priority, an earlier clock, first. */
+static bool mo_before(struct mo_batch *b, unsigned int x, unsigned int y)
+{
+	if ((b->t->slot[x].level & BIT(y)) && b->vt[x] != b->vt[y])
+		return b->vt[x] < b->vt[y];
+	return x < y;
+}
+
+/* Order the slots for mo_pick(): after a round's clocks changed. */
+static void mo_rank(struct mo_batch *b)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < b->t->nr; i++) {
+		for (j = i; j && mo_before(b, i, b->rank[j - 1]); j--)
+			b->rank[j] = b->rank[j - 1];
+		b->rank[j] = i;
+	}
+}
+
 /*
  * The highest-priority slot of @mask; among equal priorities, the one whose
- * clock is earliest (start-time fair queueing: a comparison a candidate,
- * the cost computed for the one picked only).  All of them competed.
+ * clock is earliest (start-time fair queueing).  The slots are kept in that
+ * order, so the pick is the first of @mask in it, and the slot picked moves
+ * back, searched from the end: in equal shares that is one comparison, not
+ * one per candidate.  All of its priority in @mask competed.
  */
 static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 			    unsigned long pages)
 {
-	unsigned int best = __ffs(mask), i;
+	unsigned int first = __ffs(mask), k, last, best;
 	unsigned long cost;
 
-	mask = mo_level(b, mask, best);
-	b->competed |= mask;
-	for_each_set_bit(i, &mask, b->t->nr)
-		if (b->vt[i] < b->vt[best])
-			best = i;
+	k = __ffs(b->t->slot[first].level);
+	last = __fls(b->t->slot[first].level);
+	b->competed |= mo_level(b, mask, first);
+	while (!(mask & BIT(b->rank[k])))
+		k++;
+	best = b->rank[k];
 	cost = mo_vt_cost(b, best, pages);
 	b->charged[best] += cost;
 	b->vt[best] += cost;
+	while (last > k && mo_before(b, best, b->rank[last]))
+		last--;
+	memmove(&b->rank[k], &b->rank[k + 1], last - k);
+	b->rank[last] = best;
 	return best;
 }
 
 /* No slot of @offered enters with more credit than the largest folio. */
 static void mo_vt_place(struct mo_batch *b, unsigned long offered)
 {
-	unsigned long level, top, floor;
+	unsigned long level, top = 0, floor;
 	unsigned int i, j;
 
 	for_each_set_bit(i, &offered, b->t->nr) {
 		level = mo_level(b, offered, i);
-		top = 0;
-		for_each_set_bit(j, &level, b->t->nr)
-			top = max(top, b->vt[j]);
+		if (i == __ffs(level)) {	/* the first of its priority */
+			top = 0;
+			for_each_set_bit(j, &level, b->t->nr)
+				top = max(top, b->vt[j]);
+		}
 		floor = top - min(top, mo_vt_cost(b, i, b->largest));
 		if (b->vt[i] < floor) {
 			b->vt[i] = floor;
@@ -146,21 +175,20 @@ static void mo_vt_place(struct mo_batch *b, unsigned long offered)
 static void mo_vt_save(struct mo_batch *b)
 {
 	const struct mo_table *t = b->t;
-	unsigned long level, v;
+	unsigned long level, v = ULONG_MAX;
 	unsigned int i, j;
 
 	for (i = 0; i < t->nr; i++) {
 		if (b->charged[i])
 			atomic_long_add(b->charged[i], &t->slot[i].e->vtime);
-		if (b->competed & BIT(i))
-			continue;
 		level = mo_level(b, b->competed, i);
-		if (!level)
-			continue;
-		v = ULONG_MAX;
-		for_each_set_bit(j, &level, t->nr)
-			v = min(v, b->vt[j]);
-		mo_vt_raise(t->slot[i].e, v);
+		if (i == __ffs(t->slot[i].level)) {	/* once a priority */
+			v = ULONG_MAX;
+			for_each_set_bit(j, &level, t->nr)
+				v = min(v, b->vt[j]);
+		}
+		if (level && !(b->competed & BIT(i)))
+			mo_vt_raise(t->slot[i].e, v);
 	}
 }
 
@@ -274,6 +302,7 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 		b->probe &= usable;
 		mo_vt_place(b, usable & ~b->probe);
 	}
+	mo_rank(b);
 	dst = list_first_entry(&from->dst, struct folio, lru);
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
 		dst2 = list_next_entry(dst, lru);
