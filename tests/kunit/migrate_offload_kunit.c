@@ -941,8 +941,86 @@ static void split_drift_bounded(struct kunit *test)
 	expect_shared_2_1(test, thp, 10000, "10,000 batches of one THP");
 }
 
+/*
+ * The pick at full size, on a table of its own: 16 slots, 12 of a higher
+ * priority (weights 1..12) and 4 of a lower (1..4); order 4 routed to 8 of
+ * the 12, order 9 to the lower 4 only; clocks in no order.  Every folio of
+ * a batch of 84 4 KiB, 12 order-4 and one order-9 folios, mixed, goes where
+ * a scan of every candidate's clock sends it, and every clock ends where
+ * that scan's does.
+ */
+static void split_pick_many(struct kunit *test)
+{
+	struct mo_entry *e = kunit_kcalloc(test, MO_MAX_MIGRATORS, sizeof(*e),
+					   GFP_KERNEL);
+	struct mo_table *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct mo_batch *mb = kunit_kzalloc(test, struct_size(mb, sub, MO_MAX_MIGRATORS),
+					    GFP_KERNEL);
+	unsigned long vt[MO_MAX_MIGRATORS] = {}, mask, level;
+	unsigned int want[97], i, n, best;
+	struct test_batch *b = test_batch_new(test);
+	struct mo_pairs all = { .src = LIST_HEAD_INIT(all.src),
+				.dst = LIST_HEAD_INIT(all.dst) };
+	u16 *route = t->route[MR_SYSCALL];
+	struct folio *src;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_NOT_NULL(test, mb);
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		test_batch_add(test, b, i == 50 ? 9 : i % 8 == 3 ? 4 : 0,
+			       NUMA_NO_NODE, NUMA_NO_NODE);
+	t->nr = MO_MAX_MIGRATORS;
+	for (i = 0; i < t->nr; i++) {
+		t->slot[i] = (struct mo_slot) { .e = &e[i], .priority = i < 12,
+			.level = i < 12 ? GENMASK(11, 0) : GENMASK(15, 12),
+			.weight = i < 12 ? i + 1 : i - 11 };
+		route[0] |= BIT(i);
+		route[4] |= i % 3 && i < 12 ? BIT(i) : 0;
+		route[9] |= i >= 12 ? BIT(i) : 0;
+		/* Apart by less than a THP's cost, which mo_vt_place() keeps. */
+		vt[i] = (i * 5 % 16) * 600;
+		atomic_long_set(&e[i].vtime, vt[i]);
+	}
+	list_splice_init(&b->src, &all.src);
+	list_splice_init(&b->dst, &all.dst);
+	list_for_each_entry(src, &all.src, lru) {
+		mask = route[folio_order(src)];
+		level = mask & t->slot[__ffs(mask)].level;
+		best = __ffs(level);
+		for_each_set_bit(i, &level, MO_MAX_MIGRATORS)
+			if (vt[i] < vt[best])
+				best = i;
+		vt[best] += folio_nr_pages(src) * MO_WEIGHT_MAX / t->slot[best].weight;
+		want[src->index] = best;
+		all.nr++;
+		all.pages += folio_nr_pages(src);
+	}
+
+	mb->t = t;
+	mb->reason = MR_SYSCALL;
+	mo_split_begin(mb);
+	mo_split_assign(mb, &all, true);
+	mo_split_end(mb);
+	KUNIT_EXPECT_EQ(test, all.nr, 0);
+	for (i = 0, n = 0; i < t->nr; i++) {
+		list_for_each_entry(src, &mb->sub[i].pairs.src, lru) {
+			KUNIT_EXPECT_EQ_MSG(test, i, want[src->index], "folio %lu",
+					    src->index);
+			n++;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, mb->vt[i], vt[i], "slot %u", i);
+		list_splice_tail_init(&mb->sub[i].pairs.src, &b->src);
+		list_splice_tail_init(&mb->sub[i].pairs.dst, &b->dst);
+	}
+	KUNIT_EXPECT_EQ(test, n, ARRAY_SIZE(want));
+	list_splice_tail_init(&all.src, &b->src);
+	list_splice_tail_init(&all.dst, &b->dst);
+}
+
 static struct kunit_case split_cases_list[] = {
 	KUNIT_CASE_PARAM(split_assigns_exactly, split_gen_params),
+	KUNIT_CASE(split_pick_many),
 	KUNIT_CASE(split_single_folio_batches),
 	KUNIT_CASE(split_lead_bounded_by_candidates),
 	KUNIT_CASE_SLOW(split_drift_bounded),
