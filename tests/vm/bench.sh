@@ -88,9 +88,15 @@ mount -t debugfs none /sys/kernel/debug 2>/dev/null
 B=/sys/kernel/debug/migrate_offload/bench
 REPS=${REPS:-5}
 use cpu
-# 64 MiB: a batch of 8 THPs was seen to copy at 36 to 550 MB/s here.
-echo "cpu 9 32 $REPS" > $B
-CPU_MBPS=$(sed 's/.*mbps=\([0-9]*\).*/\1/' $B)
+# The CPU's copy speed, the best of three: the first copy of 64 MiB in a
+# boot was seen to run at 28 MB/s and the next ones at 312 (memory the host
+# had left cold), which set the "half speed" engine at a 25th.
+CPU_MBPS=0
+for i in 1 2 3; do
+	echo "cpu 9 32 $REPS" > $B
+	mbps=$(sed 's/.*mbps=\([0-9]*\).*/\1/' $B)
+	[ "$mbps" -gt $CPU_MBPS ] && CPU_MBPS=$mbps
+done
 echo "BENCH_CPU_MBPS $CPU_MBPS"
 round=1
 while [ $round -le ${PHASE_ROUNDS:-15} ]; do
