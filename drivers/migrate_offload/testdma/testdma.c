@@ -286,19 +286,24 @@ static void testdma_interrupt(struct testdma_chan *c, struct list_head *done,
 /*
  * A channel of a known speed: a descriptor takes desc_us plus its length
  * at rate_mbps (bytes per microsecond), at least.  The worker sleeps what
- * the copy did not take, leaving the CPU free, as an engine does.
+ * the copy did not take, leaving the CPU free, as an engine does, with
+ * 1/16 slack: fsleep() may sleep twice as long (its range is usecs to
+ * 2 * usecs), which ran a "half-speed" channel at a fifth.
  */
 static void testdma_pace(struct testdma_chan *c, u64 start, size_t len)
 {
 	struct testdma *t = container_of(c->chan.device, struct testdma, dd);
 	unsigned int rate = READ_ONCE(rate_mbps[nr_rates > t->id ? t->id : 0]);
-	u64 ns = (u64)READ_ONCE(desc_us) * NSEC_PER_USEC, spent;
+	u64 ns = (u64)READ_ONCE(desc_us) * NSEC_PER_USEC, spent, us;
 
 	if (rate)
 		ns += div_u64((u64)len * NSEC_PER_USEC, rate);
 	spent = ktime_get_ns() - start;
-	if (ns > spent)
-		fsleep(div_u64(ns - spent, NSEC_PER_USEC));
+	us = ns > spent ? div_u64(ns - spent, NSEC_PER_USEC) : 0;
+	if (us > 10)
+		usleep_range(us, us + us / 16);
+	else
+		udelay(us);
 }
 
 /* Copy @d, or fail it as every fail_every-th descriptor; true if failed. */
