@@ -255,9 +255,12 @@ def lat_panel(ax, rows, col, name):
     ax.legend()
 
 
-def parse(f, runs, rounds, events, copy, phase, verify, lat, nocost, arb, desc):
+def parse(f, runs, rounds, events, copy, phase, verify, lat, nocost, arb, desc,
+          parts):
     """One BENCH line into the tables it belongs to."""
-    if f[0] == "BENCH_DESC":
+    if f[0] == "BENCH_TIME":
+        parts.append((f[1], float(f[2])))
+    elif f[0] == "BENCH_DESC":
         desc[f[1]] = [int(v) for v in f[2:5]]
     elif f[0] == "BENCH":
         runs.setdefault((f[2], f[3]), []).append(int(f[4]))
@@ -294,11 +297,11 @@ def parse(f, runs, rounds, events, copy, phase, verify, lat, nocost, arb, desc):
 def main():
     raw, out = sys.argv[1], sys.argv[2]
     runs, copy, phase, arb, rounds, events = {}, {}, {}, {}, {}, {}
-    verify, lat, nocost, desc = {}, {}, {}, {}
+    verify, lat, nocost, desc, parts = {}, {}, {}, {}, []
     for line in open(raw):
         try:
             parse(line.split(), runs, rounds, events, copy, phase, verify, lat,
-                  nocost, arb, desc)
+                  nocost, arb, desc, parts)
         except (KeyError, IndexError, ValueError):
             print(f"skipped a line the console cut: {line.strip()[:60]}")
     if nocost:
@@ -344,6 +347,9 @@ def main():
     lrows = lat_table(lat, out) if lat else []
     if desc:
         desc_table(desc)
+    if len(parts) > 1:
+        print("guest time per part: " + ", ".join(
+            f"{a[0]} {b[1] - a[1]:.0f} s" for a, b in zip(parts, parts[1:])))
 
     fig, ((ax, ax2), (ax3, ax4), (ax5, ax6)) = plt.subplots(3, 2, figsize=(14, 12))
     width = 0.35

@@ -10,6 +10,8 @@ MO=/sys/kernel/mm/migrate_offload
 M=$MO/migrators
 # Registrations would interleave with the BENCH lines on the console.
 dmesg -n 1
+# The start of a part of the run: make bench prints the time each took.
+part() { echo "BENCH_TIME $1 $(cut -d' ' -f1 /proc/uptime)"; }
 
 # Migration with the drivers at their defaults (no 4 KiB folios, batches
 # of 512 base pages at least): what an administrator gets.
@@ -55,6 +57,7 @@ events() { for e in $EVENTS; do grep "^$e " /proc/vmstat | cut -d' ' -f2; done; 
 # Each run starts from compacted memory, so that the destination THPs are
 # there to take (what is measured is the migration, not compaction); the
 # events above are printed for every run that had any.
+part migration
 round=1
 while [ $round -le ${MIG_ROUNDS:-15} ]; do
 	for kind in thp pages; do
@@ -80,6 +83,7 @@ done
 # order and batch size, configurations interleaved in every round; then
 # the arbitration alone per number of migrators and batch size.  The
 # migrators take every order and batch here: what can they do.
+part copy_phase
 DCBM_ARGS="channels=4 orders=0x7ff min_batch_pages=0"
 rmmod mtcopy; rmmod dcbm
 insmod /modules/dcbm.ko $DCBM_ARGS
@@ -121,6 +125,7 @@ done
 # CPU does not share; dcbm and mtcopy unloaded, 16 is the limit), the split
 # alone and the split with the sub-batches run, against the CPU copy of
 # the batch, interleaved in every round.
+part arbitration
 rmmod mtcopy; rmmod dcbm
 round=1
 while [ $round -le ${ARB_ROUNDS:-15} ]; do
@@ -144,6 +149,7 @@ insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
 # set/remove_migration_pte, _pmd for a THP, paired by address), 4 MiB
 # moved in move_pages(2) calls of 1 to 512 pages of 4 KiB (a batch each)
 # or of THPs (a THP is a batch of its own): p50 and p99 per run.
+part latency
 T=/sys/kernel/tracing
 echo 16384 > $T/buffer_size_kb
 lat() {
@@ -184,6 +190,7 @@ echo 0 > $T/events/enable
 
 # The cost of verify (migrators/<name>/verify): off, every 64th folio and
 # every folio, interleaved in each round, for mtcopy (1 thread) and dcbm.
+part verify
 round=1
 while [ $round -le ${VERIFY_ROUNDS:-15} ]; do
 	for batch in "9 8" "0 512"; do
@@ -204,4 +211,5 @@ while [ $round -le ${VERIFY_ROUNDS:-15} ]; do
 	done
 	round=$((round + 1))
 done
+part end
 echo "VMTEST ok bench"
