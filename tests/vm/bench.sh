@@ -4,8 +4,7 @@
 # copy throughput of each migrator from its statistics, and the copy phase
 # alone timed in the kernel.
 . /tests/lib.sh
-# 32 MiB a migration: 150 of 64 MiB took five minutes of make bench.
-MB=${MB:-32}
+MB=${MB:-64}
 MO=/sys/kernel/mm/migrate_offload
 M=$MO/migrators
 # Registrations would interleave with the BENCH lines on the console.
