@@ -46,14 +46,15 @@ run build bash -c "'$TOP/scripts/vm-build.sh' >&2 && echo 'ok - build: VM kernel
 run static "$TOP/scripts/static.sh"
 run series "$TOP/scripts/series-check.sh"
 run docs "$TOP/scripts/docs.sh"
-run kunit "$TOP/scripts/kunit.sh"
 VM_QUIET=1 run vm "$TOP/scripts/vm-run.sh" tests
 VM_QUIET=1 VM_SMP=4 VM_LAYER=vm-smp4 run vm-smp4 "$TOP/scripts/vm-run.sh" smp4
 # The hugetlb cells on the kernel without the feature (built by static).
 VM_QUIET=1 VM_DIR=$BUILD/vm-off VM_LAYER=vm-off run vm-off "$TOP/scripts/vm-run.sh" feature_off
-# The matrix with offload forced on a KASAN kernel.
+# The matrix with offload forced on a KASAN kernel, and KUnit.
 run build-kasan bg_wait kasan KASAN
-VM_QUIET=1 VM_DIR=$BUILD/vm-kasan VM_LAYER=vm-kasan run vm-kasan "$TOP/scripts/vm-run.sh" kasan
+# The KUnit suites ran in its boot, before init.
+VM_QUIET=1 VM_TIMEOUT=1500 VM_DIR=$BUILD/vm-kasan VM_LAYER=vm-kasan run vm-kasan "$TOP/scripts/vm-run.sh" kasan
+run kunit "$TOP/scripts/kunit.sh" "$BUILD/vm-kasan/serial-kasan.log"
 # dcbm through a driver we did not write: arm64, QEMU's xlnx-zcu102 and
 # its ZynqMP DMA (zynqmp_dma), two NUMA nodes from our device tree.
 run build-arm64 bg_wait arm64 arm64

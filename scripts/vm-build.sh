@@ -40,8 +40,11 @@ if [ "$variant" = arm64 ]; then
 else
 	cp "$TOP/scripts/vm.config" "$frag"
 fi
+# The KASAN kernel also runs the KUnit suites, built in, at boot before
+# init: under lockdep, DEBUG_VM and KASAN, on the VM's three nodes, with
+# no kernel of their own to build (scripts/kunit.sh LOG reads them).
 [ "$variant" = kasan ] && printf '%s\n' '# CONFIG_SLUB_TINY is not set' CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y \
-	CONFIG_KASAN_OUTLINE=y >> "$frag"
+	CONFIG_KASAN_OUTLINE=y CONFIG_KUNIT=y CONFIG_MIGRATION_COPY_OFFLOAD_KUNIT_TEST=y >> "$frag"
 # The benchmark kernel has high-resolution timers, as production kernels
 # do: without, testdma's pacing sleeps a whole tick (4 ms) per descriptor.
 case $variant in bench*) sed -i -e '/^CONFIG_DEBUG_VM=y/d' -e '/^CONFIG_PROVE_LOCKING=y/d' \
