@@ -3,9 +3,9 @@
 #
 # "make series", then check the series as a reviewer would, one TAP line
 # each: it applies with git am to the pristine base; every patch is
-# checkpatch --strict clean; the kernel (the VM configuration, feature on)
-# builds after every patch, incrementally in build/series/obj with
-# ccache; get_maintainer.pl names the MAINTAINERS entry of the feature.
+# checkpatch --strict clean; the kernel (scripts/series.config: every
+# option the series' code needs, feature on) builds after every patch,
+# incrementally in build/series/obj with ccache; get_maintainer.pl names the MAINTAINERS entry of the feature.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,7 +30,7 @@ git clone -q --shared --no-checkout "$TREE" "$am"
 git -C "$am" checkout -q --detach "$(git -C "$TREE" rev-parse base)"
 mkdir -p "$obj"
 frag=$obj/fragment.config
-cp "$TOP/scripts/vm.config" "$frag"
+cp "$TOP/scripts/series.config" "$frag"
 kmake=("${KMAKE[@]}")
 kmake[2]=$am
 
@@ -73,6 +73,10 @@ for p in $patches; do
 done
 [ "$(git -C "$am" rev-list --count HEAD ^"$(git -C "$TREE" rev-parse base)")" = \
 	"$(echo "$patches" | wc -l)" ] && ok "git am: every patch applied" || not_ok "git am: every patch applied"
+
+# The builds compiled all of the series' code: no option was dropped.
+dropped=$(grep '^CONFIG_' "$frag" | while read -r l; do grep -qx "$l" "$obj/.config" || echo "$l"; done)
+[ -z "$dropped" ] && ok "every option of series.config set" || not_ok "options dropped:" $dropped
 
 # Every patch but the MAINTAINERS one touches files of our entry, whose
 # maintainer get_maintainer.pl must name; the scheduler's export goes to
