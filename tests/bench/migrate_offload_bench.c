@@ -91,7 +91,7 @@ static void bench_free(struct list_head *list)
 
 /* @nr folios of @order on @nid, each filled with its own pattern. */
 static int bench_alloc(struct list_head *list, int nid, unsigned int order,
-		       unsigned int nr, bool fill)
+		       unsigned int nr)
 {
 	gfp_t gfp = GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN;
 	struct folio *folio;
@@ -103,8 +103,50 @@ static int bench_alloc(struct list_head *list, int nid, unsigned int order,
 			return -ENOMEM;
 		list_add_tail(&folio->lru, list);
 		for (p = 0; p < folio_nr_pages(folio); p++)
-			memset_page(folio_page(folio, p), 0,
-				    fill ? (i + p) | 1 : 0, PAGE_SIZE);
+			memset_page(folio_page(folio, p), 0, (i + p) | 1,
+				    PAGE_SIZE);
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * The folios of the last run, kept for the next one of the same order and
+ * batch size: make bench runs every configuration of a shape in a row, and
+ * allocating and filling 128 MiB took longer than copying it.  The same
+ * folios for every configuration of a round also pair the runs better.
+ */
+static LIST_HEAD(bench_src);
+static LIST_HEAD(bench_dst);
+static unsigned int bench_order, bench_nr;
+
+static void bench_release(void)
+{
+	bench_free(&bench_src);
+	bench_free(&bench_dst);
+	bench_nr = 0;
+}
+
+/* Sources filled, destinations zeroed: a run that copied nothing fails. */
+static int bench_folios(unsigned int order, unsigned int nr)
+{
+	struct folio *dst;
+	int ret = 0;
+
+	if (order != bench_order || nr != bench_nr) {
+		bench_release();
+		ret = bench_alloc(&bench_src, 0, order, nr);
+		if (!ret)
+			ret = bench_alloc(&bench_dst, 1, order, nr);
+		if (ret) {
+			bench_release();
+			return ret;
+		}
+		bench_order = order;
+		bench_nr = nr;
+	}
+	list_for_each_entry(dst, &bench_dst, lru) {
+		folio_zero_range(dst, 0, folio_size(dst));
 		cond_resched();
 	}
 	return 0;
@@ -198,11 +240,10 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		     unsigned int rounds, unsigned int nulls)
 {
 	u64 *ns, *first, bytes = (u64)nr << (order + PAGE_SHIFT);
+	struct list_head *src = &bench_src, *dst = &bench_dst;
 	struct mo_batch *b = NULL;
 	unsigned int r, copied = nr;
 	unsigned long bad = 0;
-	LIST_HEAD(src);
-	LIST_HEAD(dst);
 	int ret;
 
 	/* Node 1 may have no memory, or not exist. */
@@ -215,9 +256,7 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		goto out;
 	}
 	first = ns + rounds;
-	ret = bench_alloc(&src, 0, order, nr, true);
-	if (!ret)
-		ret = bench_alloc(&dst, 1, order, nr, false);
+	ret = bench_folios(order, nr);
 	if (ret)
 		goto out;
 	if (mode >= BENCH_ARBITRATION) {
@@ -229,9 +268,9 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		u64 start = ktime_get_ns();
 
 		if (mode == BENCH_SPLIT)
-			bench_split(b, &dst, &src, nr, nr << order);
+			bench_split(b, dst, src, nr, nr << order);
 		else
-			ret = bench_round(&dst, &src, nr, mode == BENCH_CPU,
+			ret = bench_round(dst, src, nr, mode == BENCH_CPU,
 					  &copied, &first[r]);
 		ns[r] = ktime_get_ns() - start;
 		/* Batched, no folio is usable before the whole batch is. */
@@ -242,7 +281,7 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 	if (mode >= BENCH_ARBITRATION)
 		bench_nulls_stop(nulls);
 	else if (!ret)
-		bad = bench_mismatched(&dst, &src);
+		bad = bench_mismatched(dst, src);
 	if (ret)
 		goto out;
 	sort(ns, rounds, sizeof(*ns), cmp_u64, NULL);
@@ -255,8 +294,9 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		 first[rounds / 2], copied, bad);
 	ret = bad ? -EIO : 0;
 out:
-	bench_free(&src);
-	bench_free(&dst);
+	/* Destinations a migrator may still hold are not ours to reuse. */
+	if (ret)
+		bench_release();
 	kfree(ns);
 	kfree(b);
 	return ret;
