@@ -22,13 +22,18 @@ insmod /modules/mtcopy.ko
 # copying beside them (cpu_copy share, the default) but with -fallback.
 # dcbm-half and dcbm-quarter: testdma's 4 channels together at half and a
 # quarter of the CPU's copy speed (CPU_MBPS, measured first), the quarter
-# with 20 us a descriptor.  With DCBM_ARGS set, dcbm is loaded afresh for
-# each configuration that uses it: its measured throughputs are those of
-# an engine of that speed, not of the one before.
+# with 20 us a descriptor.  With DCBM_ARGS set, dcbm is loaded afresh when
+# a configuration changes the engine's speed: its measured throughputs are
+# those of an engine of that speed, not of the one before.
 DMA=/sys/module/testdma/parameters
+DCBM_SPEED=
 use() {
-	case $1 in dcbm*|both) [ -n "${DCBM_ARGS:-}" ] &&
-		rmmod dcbm && insmod /modules/dcbm.ko $DCBM_ARGS ;; esac
+	case $1 in dcbm*|both) speed=${1#dcbm-}
+		case $speed in half|quarter) ;; *) speed=full ;; esac
+		[ -n "${DCBM_ARGS:-}" ] && [ "$speed" != "$DCBM_SPEED" ] &&
+			rmmod dcbm && insmod /modules/dcbm.ko $DCBM_ARGS
+		DCBM_SPEED=$speed ;;
+	esac
 	echo 1 > $MO/enabled
 	echo 0 > $M/mtcopy/enabled; echo 0 > $M/dcbm/enabled
 	echo 10 > $M/dcbm/priority
@@ -86,6 +91,7 @@ part copy_phase
 DCBM_ARGS="channels=4 orders=0x7ff min_batch_pages=0"
 rmmod mtcopy; rmmod dcbm
 insmod /modules/dcbm.ko $DCBM_ARGS
+DCBM_SPEED=full
 insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 B=/sys/kernel/debug/migrate_offload/bench
@@ -146,6 +152,7 @@ while [ $round -le ${ARB_ROUNDS:-15} ]; do
 	round=$((round + 1))
 done
 insmod /modules/dcbm.ko $DCBM_ARGS
+DCBM_SPEED=full
 insmod /modules/mtcopy.ko orders=0x7ff min_batch_pages=0
 
 # Latency: from a folio's unmap to its remap (trace events
