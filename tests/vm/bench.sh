@@ -111,14 +111,23 @@ echo "BENCH_CPU_MBPS $CPU_MBPS"
 # takes most of a second here, and five of them took most of the time of
 # make bench); smaller ones REPS times, their median.
 reps() { r=$((4096 / ($2 << $1))); [ $r -gt $REPS ] && r=$REPS; echo $((r ? r : 1)); }
+# The benchmark allocates a shape's folios for its first configuration
+# and keeps them for the others: the order turns every round, so that no
+# configuration is always the one that runs on folios just allocated.
+CONFIGS="cpu mtcopy1 mtcopy2 dcbm both dcbm-fallback dcbm-half dcbm-quarter"
+turn() {
+	n=$(($1 % 8)) h=
+	set -- $CONFIGS
+	while [ $n -gt 0 ]; do h="$h $1"; shift; n=$((n - 1)); done
+	echo "$*$h"
+}
 round=1
 while [ $round -le ${PHASE_ROUNDS:-15} ]; do
 	for order in 0 4 9; do
 		for nr in 1 8 64 512; do
 			# At most 128 MiB a node: 512 THPs would need 1 GiB.
 			[ $(((nr << order) / 256)) -le 128 ] || continue
-			for config in cpu mtcopy1 mtcopy2 dcbm both dcbm-fallback \
-				      dcbm-half dcbm-quarter; do
+			for config in $(turn $round); do
 				use $config
 				mode=offload
 				[ $config = cpu ] && mode=cpu
