@@ -21,7 +21,14 @@ report() {	# one TAP line per case, then the kernel log's; exits
 	# Measurements the suites print with kunit_info(), as TAP comments.
 	grep -E '^ *# [a-z0-9_]+: ' "$out/test.log" 2>/dev/null |
 		grep -vE 'EXPECTATION|ASSERTION|Subtest|pass:|# module:' | sed 's/^ */# /' || true
-	python3 "$TOP/scripts/tap.py" kunit "$out/results.json"
+	# kunit.py writes results even when it found no KTAP output at all.
+	tap=$(python3 "$TOP/scripts/tap.py" kunit "$out/results.json")
+	if [ -z "$tap" ]; then
+		echo "not ok - kunit: no test case ran (log: $out/kunit.log)"
+		rc=1
+	else
+		echo "$tap"
+	fi
 	klog_check kunit KUnit "$out/test.log" || rc=1
 	exit $rc
 }
