@@ -3,16 +3,16 @@
 #
 # "make series", then check the series as a reviewer would, one TAP line
 # each: it applies with git am to the pristine base; every patch is
-# checkpatch --strict clean; the kernel (scripts/series.config: every
-# option the series' code needs, feature on) builds after every patch,
-# incrementally in build/series/obj with ccache; get_maintainer.pl names the MAINTAINERS entry of the feature.
+# checkpatch --strict clean; the last patch leaves the tree the other
+# layers tested; the VM kernel (build/vm) builds after every patch,
+# incrementally, in the prepared tree; get_maintainer.pl names the
+# MAINTAINERS entry of the feature.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 need_pkgs python3-ply
 out=$BUILD/series
 am=$out/am
-obj=$out/obj
 fail=0
 
 ok() { echo "ok - series: $*"; }
@@ -28,19 +28,6 @@ ok "make series: $(echo "$patches" | wc -l) patches and a cover letter"
 rm -rf "$am"
 git clone -q --shared --no-checkout "$TREE" "$am"
 git -C "$am" checkout -q --detach "$(git -C "$TREE" rev-parse base)"
-mkdir -p "$obj"
-frag=$obj/fragment.config
-cp "$TOP/scripts/series.config" "$frag"
-kmake=("${KMAKE[@]}")
-kmake[2]=$am
-
-# The fragment again after each patch: the options a patch adds get set.
-configure() {
-	[ -f "$obj/.config" ] || "${kmake[@]}" O="$obj" -s tinyconfig >/dev/null
-	(cd "$am" && scripts/kconfig/merge_config.sh -m -O "$obj" "$obj/.config" "$frag" >/dev/null 2>&1)
-	"${kmake[@]}" O="$obj" -s olddefconfig >/dev/null
-}
-
 for p in $patches; do
 	name=$(basename "$p" .patch)
 	if ! git -C "$am" -c user.name=series -c user.email=series@localhost am -q "$p" 2>"$out/am.log"; then
@@ -55,6 +42,53 @@ for p in $patches; do
 		echo "$msg" | head -n 20 | sed 's/^/# /'
 		not_ok "$name: checkpatch --strict"
 	fi
+done
+[ "$(git -C "$am" rev-list --count HEAD ^"$(git -C "$TREE" rev-parse base)")" = \
+	"$(echo "$patches" | wc -l)" ] && ok "git am: every patch applied" || not_ok "git am: every patch applied"
+
+# The series must end in the tree the other layers built and tested: its
+# commits, our overlay files beside them (.git/info/exclude) included.
+index=$out/prepared.index
+cp "$TREE/.git/index" "$index"
+prepared=$(cd "$TREE" && GIT_INDEX_FILE=$index git add -A -f . && GIT_INDEX_FILE=$index git write-tree)
+same=0
+if [ "$prepared" = "$(git -C "$am" rev-parse 'HEAD^{tree}')" ]; then
+	same=1
+	ok "the last patch leaves the prepared tree"
+else
+	git -C "$am" diff --stat HEAD "$prepared" | tail -n 5 | sed 's/^/# /'
+	not_ok "the last patch leaves the prepared tree"
+fi
+
+# The VM kernel (build/vm, scripts/vm.config: every option the series'
+# code needs) builds after every patch, incrementally: each patch's tree is
+# checked out in the prepared tree itself, where git rewrites only the
+# files that differ, so kbuild recompiles only what the patch reaches.
+# Nothing else may build from the tree meanwhile (make test runs this
+# last).  The last patch leaves the files as they were; HEAD and the
+# index go back to the prepared commits without touching a file.
+obj=$BUILD/vm
+branch=$(git -C "$TREE" symbolic-ref HEAD)
+cp "$obj/.config" "$out/vm.config"
+restore() {	# the prepared tree again; cheaply if the series ends in it
+	if [ "$same" = 1 ]; then
+		git -C "$TREE" checkout -q -f --detach "$(git -C "$am" rev-parse HEAD)"
+		git -C "$TREE" clean -q -fdx
+		git -C "$TREE" symbolic-ref HEAD "$branch" && git -C "$TREE" reset -q
+	else
+		git -C "$TREE" checkout -q -f "${branch#refs/heads/}" && git -C "$TREE" clean -q -fdx &&
+			"$TOP/scripts/prepare.sh" >/dev/null 2>&1
+	fi
+	cp "$out/vm.config" "$obj/.config"
+}
+trap restore EXIT
+git -C "$TREE" fetch -q "$am" HEAD
+commits=($(git -C "$am" rev-list --reverse HEAD ^"$(git -C "$TREE" rev-parse base)"))
+i=0
+for p in $patches; do
+	name=$(basename "$p" .patch)
+	commit=${commits[i++]:-}
+	[ -n "$commit" ] || break
 	# A patch of documentation, tools or MAINTAINERS only leaves the
 	# kernel as the previous patch built it.
 	if ! grep '^+++ b/' "$p" | grep -qvE '^\+\+\+ b/(Documentation/|tools/|MAINTAINERS$)'; then
@@ -62,8 +96,10 @@ for p in $patches; do
 		ok "$name: builds"
 		continue
 	fi
-	configure
-	if "${kmake[@]}" O="$obj" -s vmlinux modules >"$out/build.log" 2>&1 &&
+	git -C "$TREE" checkout -q -f --detach "$commit" && git -C "$TREE" clean -q -fdx
+	# The options a patch's Kconfig adds are set again from the VM's.
+	cp "$out/vm.config" "$obj/.config"
+	if "${KMAKE[@]}" O="$obj" -s olddefconfig bzImage modules >"$out/build.log" 2>&1 &&
 		! grep -E 'warning:|error:' "$out/build.log"; then
 		ok "$name: builds"
 	else
@@ -71,13 +107,8 @@ for p in $patches; do
 		not_ok "$name: builds"
 	fi
 done
-[ "$(git -C "$am" rev-list --count HEAD ^"$(git -C "$TREE" rev-parse base)")" = \
-	"$(echo "$patches" | wc -l)" ] && ok "git am: every patch applied" || not_ok "git am: every patch applied"
-
-# The builds compiled all of the series' code: no option was dropped.
-dropped=$(grep '^CONFIG_' "$frag" | while read -r l; do grep -qx "$l" "$obj/.config" || echo "$l"; done)
-[ -z "$dropped" ] && ok "every option of series.config set" || not_ok "options dropped:" $dropped
-
+restore
+trap - EXIT
 # Every patch but the MAINTAINERS one touches files of our entry, whose
 # maintainer get_maintainer.pl must name; the scheduler's export goes to
 # the scheduler's maintainers.

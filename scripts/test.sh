@@ -44,7 +44,6 @@ rm -f "$BUILD"/kasan-build.rc "$BUILD"/arm64-build.rc
 bg_builds=$!
 run build bash -c "'$TOP/scripts/vm-build.sh' >&2 && echo 'ok - build: VM kernel and modules'"
 run static "$TOP/scripts/static.sh"
-run series "$TOP/scripts/series-check.sh"
 run docs "$TOP/scripts/docs.sh"
 VM_QUIET=1 run vm "$TOP/scripts/vm-run.sh" tests
 VM_QUIET=1 VM_SMP=4 VM_LAYER=vm-smp4 run vm-smp4 "$TOP/scripts/vm-run.sh" smp4
@@ -59,6 +58,9 @@ run kunit "$TOP/scripts/kunit.sh" "$BUILD/vm-kasan/serial-kasan.log"
 # its ZynqMP DMA (zynqmp_dma), two NUMA nodes from our device tree.
 run build-arm64 bg_wait arm64 arm64
 VM_QUIET=1 VM_DIR=$BUILD/vm-arm64 VM_LAYER=vm-arm64 run vm-arm64 "$TOP/scripts/vm-run.sh" arm64
+# The series last: it builds the VM kernel after every patch in the
+# prepared tree itself, which nothing else may build from meanwhile.
+run series "$TOP/scripts/series-check.sh"
 
 # Every layer knows its tests: one that did not run fails (tests/expected).
 log manifest

@@ -40,19 +40,20 @@ if [ "$variant" = arm64 ]; then
 else
 	cp "$TOP/scripts/vm.config" "$frag"
 fi
-# The KASAN kernel also runs the KUnit suites, built in, at boot before
-# init: under lockdep, DEBUG_VM and KASAN, on the VM's three nodes, with
-# no kernel of their own to build (scripts/kunit.sh LOG reads them).
-[ "$variant" = kasan ] && printf '%s\n' '# CONFIG_SLUB_TINY is not set' CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y \
-	CONFIG_KASAN_OUTLINE=y CONFIG_KUNIT=y CONFIG_MIGRATION_COPY_OFFLOAD_KUNIT_TEST=y >> "$frag"
+# Every VM kernel has the KUnit suites built in; the KASAN kernel runs them
+# at boot before init: under lockdep, DEBUG_VM and KASAN, on the VM's three
+# nodes, with no kernel of their own to build (scripts/kunit.sh LOG).
+[ "$variant" = kasan ] && sed -i 's/^# CONFIG_KUNIT_DEFAULT_ENABLED is not set/CONFIG_KUNIT_DEFAULT_ENABLED=y/' "$frag" &&
+	printf '%s\n' '# CONFIG_SLUB_TINY is not set' CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y \
+	CONFIG_KASAN_OUTLINE=y >> "$frag"
 # The benchmark kernel has high-resolution timers, as production kernels
 # do: without, testdma's pacing sleeps a whole tick (4 ms) per descriptor.
 case $variant in bench*) sed -i -e '/^CONFIG_DEBUG_VM=y/d' -e '/^CONFIG_PROVE_LOCKING=y/d' \
-	-e '/^CONFIG_DEBUG_ATOMIC_SLEEP=y/d' "$frag"
+	-e '/^CONFIG_DEBUG_ATOMIC_SLEEP=y/d' -e '/KUNIT/d' "$frag"
 	echo CONFIG_HIGH_RES_TIMERS=y >> "$frag" ;; esac
 # Off: the feature and everything that depends on it.
 case $variant in *off) sed -i -e 's/^CONFIG_MIGRATION_COPY_OFFLOAD=y/# CONFIG_MIGRATION_COPY_OFFLOAD is not set/' \
-	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' -e '/^CONFIG_MIGRATION_COPY_OFFLOAD_BENCH/d' "$frag" ;; esac
+	-e '/^CONFIG_MIGRATE_OFFLOAD_/d' -e '/^CONFIG_MIGRATION_COPY_OFFLOAD_/d' "$frag" ;; esac
 if ! cmp -s "$frag" "$out/.fragment.used" || [ ! -f "$out/.config" ]; then
 	"${KMAKE[@]}" O="$out" -s tinyconfig >/dev/null
 	(cd "$TREE" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" >/dev/null)
