@@ -245,6 +245,7 @@ struct mo_batch {
 	unsigned long competed;		/* slots a folio could go to */
 	unsigned long probe;		/* slots on probation: one folio */
 	unsigned int subs;		/* sub-batches run */
+	unsigned long started;		/* slots whose sub-batch started */
 	unsigned long weight[MO_MAX_MIGRATORS];	/* 1..MO_VT_ONE */
 	unsigned long vt[MO_MAX_MIGRATORS];	/* virtual clocks */
 	unsigned long charged[MO_MAX_MIGRATORS];	/* by this batch */
@@ -253,7 +254,7 @@ struct mo_batch {
 	bool share;			/* the migrating CPU claims chunks */
 	unsigned int shared;		/* folios the migrating CPU copied */
 	struct mo_chunk chunk[MO_MAX_CHUNKS];
-	struct mo_sub sub[];		/* one per table slot */
+	struct mo_sub sub[];		/* one per table slot, once started */
 };
 
 /* The split (migrate_offload_split.c) */

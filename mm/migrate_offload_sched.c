@@ -392,13 +392,13 @@ static unsigned long mo_collect(struct mo_batch *b, unsigned long pending,
 static unsigned long mo_reroute(struct mo_batch *b, unsigned int i,
 				struct mo_pairs *cpu)
 {
-	unsigned int before[MO_MAX_MIGRATORS], j;
+	unsigned int before[MO_MAX_MIGRATORS] = {}, j;
 	struct mo_sub *s = &b->sub[i];
 	unsigned long to = 0;
 
 	mo_split_uncharge(b, i, s->pairs.pages);
 	if (s->ret != -EHWPOISON) {
-		for (j = 0; j < b->t->nr; j++)
+		for_each_set_bit(j, &b->started, MO_MAX_MIGRATORS)
 			before[j] = b->sub[j].pairs.nr;
 		to = mo_split_assign(b, &s->pairs, false);
 		for_each_set_bit(j, &to, MO_MAX_MIGRATORS)

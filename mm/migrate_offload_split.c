@@ -64,10 +64,12 @@ static unsigned long mo_level(struct mo_batch *b, unsigned long mask,
 }
 
 /*
- * A batch starts with empty sub-batches, from the migrators' clocks, with
- * weights static or, in adaptive mode, scaled by the measured throughput
- * relative to the fastest of the same priority; one not measured yet counts
- * as the fastest, so it gets work and a measurement.
+ * A batch starts from the migrators' clocks, with weights static or, in
+ * adaptive mode, scaled by the measured throughput relative to the fastest
+ * of the same priority; one not measured yet counts as the fastest, so it
+ * gets work and a measurement.  Its sub-batches start when they get their
+ * first folio (mo_sub_pairs()): a batch costs little per migrator that
+ * gets none of it.
  */
 void mo_split_begin(struct mo_batch *b)
 {
@@ -77,9 +79,6 @@ void mo_split_begin(struct mo_batch *b)
 	unsigned int i, j;
 
 	for (i = 0; i < t->nr; i++) {
-		b->sub[i] = (struct mo_sub) { .e = t->slot[i].e, .batch = b };
-		INIT_LIST_HEAD(&b->sub[i].pairs.src);
-		INIT_LIST_HEAD(&b->sub[i].pairs.dst);
 		b->weight[i] = t->slot[i].weight * MO_WEIGHT_MAX;
 		b->vt[i] = atomic_long_read(&t->slot[i].e->vtime);
 	}
@@ -96,6 +95,24 @@ void mo_split_begin(struct mo_batch *b)
 				clamp_t(long, div64_long((s64)tp * MO_WEIGHT_MAX, best),
 					1, MO_WEIGHT_MAX);
 	}
+}
+
+/* The pairs of slot @i's sub-batch, which starts empty at its first use. */
+static struct mo_pairs *mo_sub_pairs(struct mo_batch *b, unsigned int i)
+{
+	struct mo_sub *s = &b->sub[i];
+
+	if (!(b->started & BIT(i))) {
+		b->started |= BIT(i);
+		s->e = b->t->slot[i].e;
+		s->batch = b;
+		s->ret = 0;
+		INIT_LIST_HEAD(&s->pairs.src);
+		INIT_LIST_HEAD(&s->pairs.dst);
+		s->pairs.nr = 0;
+		s->pairs.pages = 0;
+	}
+	return &s->pairs;
 }
 
 /* Slot @x is picked before @y: a higher priority, an earlier clock, first. */
@@ -312,7 +329,7 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 		if (probe || mask) {
 			i = probe ? __ffs(probe) :
 				    mo_pick(b, mask, folio_nr_pages(src));
-			mo_pairs_move(from, &b->sub[i].pairs, src, dst);
+			mo_pairs_move(from, mo_sub_pairs(b, i), src, dst);
 			pending |= BIT(i);
 		}
 		dst = dst2;

@@ -174,7 +174,7 @@ static void bench_split(struct mo_batch *b, struct list_head *dst_list,
 	mo_split_begin(b);
 	mo_split_assign(b, &all, true);
 	mo_split_end(b);
-	for (i = 0; i < b->t->nr; i++) {
+	for_each_set_bit(i, &b->started, MO_MAX_MIGRATORS) {
 		list_splice_tail(&b->sub[i].pairs.src, &all.src);
 		list_splice_tail(&b->sub[i].pairs.dst, &all.dst);
 	}
