@@ -47,10 +47,14 @@ done
 	"$(echo "$patches" | wc -l)" ] && ok "git am: every patch applied" || not_ok "git am: every patch applied"
 
 # The series must end in the tree the other layers built and tested: its
-# commits, our overlay files beside them (.git/info/exclude) included.
+# commits and our overlay files beside them (the paths prepare.sh lists in
+# .git/info/exclude), but not what a build generates in the source tree
+# and the kernel's .gitignore files name (the docs layer's netlink specs).
 index=$out/prepared.index
 cp "$TREE/.git/index" "$index"
-prepared=$(cd "$TREE" && GIT_INDEX_FILE=$index git add -A -f . && GIT_INDEX_FILE=$index git write-tree)
+prepared=$(cd "$TREE" && export GIT_INDEX_FILE=$index &&
+	git add -A . && sed 's|^/||' .git/info/exclude | xargs git add -f -- &&
+	git write-tree)
 same=0
 if [ "$prepared" = "$(git -C "$am" rev-parse 'HEAD^{tree}')" ]; then
 	same=1
