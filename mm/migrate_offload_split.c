@@ -46,6 +46,15 @@ static unsigned long mo_vt_cost(struct mo_batch *b, unsigned int i,
 	return pages * MO_VT_ONE / b->weight[i];
 }
 
+/* Slot @i serves @pages: its clock advances, charged to the batch. */
+static void mo_charge(struct mo_batch *b, unsigned int i, unsigned long pages)
+{
+	unsigned long cost = mo_vt_cost(b, i, pages);
+
+	b->charged[i] += cost;
+	b->vt[i] += cost;
+}
+
 /* Raise @e's clock to @to; concurrent batches only ever raise it more. */
 static void mo_vt_raise(struct mo_entry *e, unsigned long to)
 {
@@ -56,7 +65,11 @@ static void mo_vt_raise(struct mo_entry *e, unsigned long to)
 		;
 }
 
-/* The slots of @mask of the priority of slot @i. */
+/*
+ * The slots of @mask of the priority of slot @i.  Masks of slots are walked
+ * up to MO_MAX_MIGRATORS, a constant, not the table's size: find_next_bit()
+ * is then inline, where it would be a call for each slot of each batch.
+ */
 static unsigned long mo_level(struct mo_batch *b, unsigned long mask,
 			      unsigned int i)
 {
@@ -87,7 +100,7 @@ void mo_split_begin(struct mo_batch *b)
 	for (i = 0; i < t->nr; i++) {
 		level = mo_level(b, all, i);
 		best = 0;
-		for_each_set_bit(j, &level, t->nr)
+		for_each_set_bit(j, &level, MO_MAX_MIGRATORS)
 			best = max(best, atomic_long_read(&t->slot[j].e->throughput));
 		tp = atomic_long_read(&t->slot[i].e->throughput) ?: best;
 		if (best)
@@ -137,26 +150,34 @@ static void mo_rank(struct mo_batch *b)
 
 /*
  * The highest-priority slot of @mask; among equal priorities, the one whose
- * clock is earliest (start-time fair queueing).  The slots are kept in that
- * order, so the pick is the first of @mask in it, and the slot picked moves
- * back, searched from the end: in equal shares that is one comparison, not
- * one per candidate.  All of its priority in @mask competed.
+ * clock is earliest (start-time fair queueing).  In a round of more than
+ * one folio the slots are kept in that order (mo_rank()): the pick is the
+ * first of @mask in it, and the slot picked moves back, searched from the
+ * end: in equal shares that is one comparison, not one per candidate.  A
+ * round of one folio (a THP alone, the common batch) is not worth ordering
+ * the slots for: the earliest clock is searched.  All of its priority in
+ * @mask competed.
  */
 static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
 			    unsigned long pages)
 {
-	unsigned int first = __ffs(mask), k, last, best;
-	unsigned long cost;
+	unsigned long level = mo_level(b, mask, __ffs(mask));
+	unsigned int best = __ffs(level), k, last;
 
-	k = __ffs(b->t->slot[first].level);
-	last = __fls(b->t->slot[first].level);
-	b->competed |= mo_level(b, mask, first);
+	b->competed |= level;
+	if (!b->ranked) {
+		for_each_set_bit(k, &level, MO_MAX_MIGRATORS)
+			if (b->vt[k] < b->vt[best])
+				best = k;
+		mo_charge(b, best, pages);
+		return best;
+	}
+	k = __ffs(b->t->slot[best].level);
+	last = __fls(b->t->slot[best].level);
 	while (!(mask & BIT(b->rank[k])))
 		k++;
 	best = b->rank[k];
-	cost = mo_vt_cost(b, best, pages);
-	b->charged[best] += cost;
-	b->vt[best] += cost;
+	mo_charge(b, best, pages);
 	while (last > k && mo_before(b, best, b->rank[last]))
 		last--;
 	memmove(&b->rank[k], &b->rank[k + 1], last - k);
@@ -170,13 +191,15 @@ static void mo_vt_place(struct mo_batch *b, unsigned long offered)
 	unsigned long level, top = 0, floor;
 	unsigned int i, j;
 
-	for_each_set_bit(i, &offered, b->t->nr) {
+	for_each_set_bit(i, &offered, MO_MAX_MIGRATORS) {
 		level = mo_level(b, offered, i);
 		if (i == __ffs(level)) {	/* the first of its priority */
 			top = 0;
-			for_each_set_bit(j, &level, b->t->nr)
+			for_each_set_bit(j, &level, MO_MAX_MIGRATORS)
 				top = max(top, b->vt[j]);
 		}
+		if (b->vt[i] >= top)	/* no division where none can gain */
+			continue;
 		floor = top - min(top, mo_vt_cost(b, i, b->largest));
 		if (b->vt[i] < floor) {
 			b->vt[i] = floor;
@@ -201,7 +224,7 @@ static void mo_vt_save(struct mo_batch *b)
 		level = mo_level(b, b->competed, i);
 		if (i == __ffs(t->slot[i].level)) {	/* once a priority */
 			v = ULONG_MAX;
-			for_each_set_bit(j, &level, t->nr)
+			for_each_set_bit(j, &level, MO_MAX_MIGRATORS)
 				v = min(v, b->vt[j]);
 		}
 		if (level && !(b->competed & BIT(i)))
@@ -226,7 +249,7 @@ static unsigned long mo_local(struct mo_batch *b, unsigned long mask,
 		return mask;
 	nid = folio_nid(locality == MO_LOCALITY_DST ? dst : src);
 	level = mo_level(b, mask, __ffs(mask));
-	for_each_set_bit(i, &level, b->t->nr)
+	for_each_set_bit(i, &level, MO_MAX_MIGRATORS)
 		if (node_isset(nid, b->t->slot[i].e->nodes))
 			local |= BIT(i);
 	return local ?: mask;
@@ -287,7 +310,7 @@ static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 		present |= BIT(folio_order(src));
 		b->largest = max_t(unsigned long, b->largest, folio_nr_pages(src));
 	}
-	for_each_set_bit(i, &usable, b->t->nr) {
+	for_each_set_bit(i, &usable, MO_MAX_MIGRATORS) {
 		offer = 0;
 		for_each_set_bit(o, &present, MO_NR_ORDERS)
 			if (route[o] & BIT(i))
@@ -319,7 +342,9 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 		b->probe &= usable;
 		mo_vt_place(b, usable & ~b->probe);
 	}
-	mo_rank(b);
+	b->ranked = from->nr > 1;
+	if (b->ranked)
+		mo_rank(b);
 	dst = list_first_entry(&from->dst, struct folio, lru);
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
 		dst2 = list_next_entry(dst, lru);
