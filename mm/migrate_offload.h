@@ -250,8 +250,7 @@ struct mo_batch {
 	unsigned long vt[MO_MAX_MIGRATORS];	/* virtual clocks */
 	unsigned long charged[MO_MAX_MIGRATORS];	/* by this batch */
 	unsigned long largest;		/* base pages of its largest folio */
-	u8 rank[MO_MAX_MIGRATORS];	/* slots in mo_pick() order ... */
-	bool ranked;			/* ... kept in rounds of many folios */
+	u8 rank[MO_MAX_MIGRATORS];	/* slots in mo_pick() order */
 	bool share;			/* the migrating CPU claims chunks */
 	unsigned int shared;		/* folios the migrating CPU copied */
 	struct mo_chunk chunk[MO_MAX_CHUNKS];

@@ -150,22 +150,22 @@ static void mo_rank(struct mo_batch *b)
 
 /*
  * The highest-priority slot of @mask; among equal priorities, the one whose
- * clock is earliest (start-time fair queueing).  In a round of more than
- * one folio the slots are kept in that order (mo_rank()): the pick is the
- * first of @mask in it, and the slot picked moves back, searched from the
- * end: in equal shares that is one comparison, not one per candidate.  A
- * round of one folio (a THP alone, the common batch) is not worth ordering
- * the slots for: the earliest clock is searched.  All of its priority in
- * @mask competed.
+ * clock is earliest (start-time fair queueing).  If @ranked (a round of
+ * more than one folio), the slots are kept in that order (mo_rank()): the
+ * pick is the first of @mask in it, and the slot picked moves back,
+ * searched from the end: in equal shares that is one comparison, not one
+ * per candidate.  A round of one folio (a THP alone, the common batch) is
+ * not worth ordering the slots for: the earliest clock is searched.  All of
+ * its priority in @mask competed.
  */
 static unsigned int mo_pick(struct mo_batch *b, unsigned long mask,
-			    unsigned long pages)
+			    unsigned long pages, bool ranked)
 {
 	unsigned long level = mo_level(b, mask, __ffs(mask));
 	unsigned int best = __ffs(level), k, last;
 
 	b->competed |= level;
-	if (!b->ranked) {
+	if (!ranked) {
 		for_each_set_bit(k, &level, MO_MAX_MIGRATORS)
 			if (b->vt[k] < b->vt[best])
 				best = k;
@@ -334,6 +334,7 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 	const u16 *route = b->t->route[b->reason];
 	unsigned long usable, pending = 0, mask, probe;
 	struct folio *src, *src2, *dst, *dst2;
+	bool ranked = from->nr > 1;
 	unsigned int i;
 
 	usable = mo_offer(b, from, mo_usable(b, first));
@@ -342,8 +343,7 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 		b->probe &= usable;
 		mo_vt_place(b, usable & ~b->probe);
 	}
-	b->ranked = from->nr > 1;
-	if (b->ranked)
+	if (ranked)
 		mo_rank(b);
 	dst = list_first_entry(&from->dst, struct folio, lru);
 	list_for_each_entry_safe(src, src2, &from->src, lru) {
@@ -353,7 +353,7 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 		mask = mo_local(b, mask & ~b->probe, src, dst);
 		if (probe || mask) {
 			i = probe ? __ffs(probe) :
-				    mo_pick(b, mask, folio_nr_pages(src));
+				    mo_pick(b, mask, folio_nr_pages(src), ranked);
 			mo_pairs_move(from, mo_sub_pairs(b, i), src, dst);
 			pending |= BIT(i);
 		}
