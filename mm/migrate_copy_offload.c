@@ -105,6 +105,8 @@ static struct mo_table *mo_table_build(gfp_t gfp)
 		for (j = 0; j < t->nr; j++)
 			if (t->slot[j].priority == t->slot[i].priority)
 				t->slot[i].level |= BIT(j);
+		if (t->slot[i].min_batch_pages > 1)
+			t->limited |= BIT(i);
 		for_each_set_bit(r, &p->reasons, MR_TYPES) {
 			if (m->should_batch && !m->should_batch(r))
 				continue;

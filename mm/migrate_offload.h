@@ -152,6 +152,7 @@ struct mo_table {
 		unsigned int weight;
 		unsigned int min_batch_pages;
 	} slot[MO_MAX_MIGRATORS];
+	u16 limited;			/* slots of min_batch_pages > 1 */
 	u16 route[MR_TYPES][MO_NR_ORDERS];
 	struct mo_reason_policy reason[MR_TYPES];
 };

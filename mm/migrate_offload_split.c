@@ -211,23 +211,27 @@ static void mo_vt_place(struct mo_batch *b, unsigned long offered)
 /*
  * Keep what the batch charged; carry the slots of a priority that could
  * take nothing of it along to the earliest clock of those that could.
+ * Only the slots that got folios were charged, and only the priorities
+ * that competed have slots to carry.
  */
 static void mo_vt_save(struct mo_batch *b)
 {
 	const struct mo_table *t = b->t;
-	unsigned long level, v = ULONG_MAX;
-	unsigned int i, j;
+	unsigned long rest = b->competed, level, idle, v;
+	unsigned int i;
 
-	for (i = 0; i < t->nr; i++) {
+	for_each_set_bit(i, &b->started, MO_MAX_MIGRATORS)
 		if (b->charged[i])
 			atomic_long_add(b->charged[i], &t->slot[i].e->vtime);
-		level = mo_level(b, b->competed, i);
-		if (i == __ffs(t->slot[i].level)) {	/* once a priority */
-			v = ULONG_MAX;
-			for_each_set_bit(j, &level, MO_MAX_MIGRATORS)
-				v = min(v, b->vt[j]);
-		}
-		if (level && !(b->competed & BIT(i)))
+	while (rest) {
+		level = mo_level(b, rest, __ffs(rest));
+		idle = t->slot[__ffs(rest)].level & ~level;
+		rest &= ~level;
+		v = ULONG_MAX;
+		if (idle)
+			for_each_set_bit(i, &level, MO_MAX_MIGRATORS)
+				v = min(v, b->vt[i]);
+		for_each_set_bit(i, &idle, MO_MAX_MIGRATORS)
 			mo_vt_raise(t->slot[i].e, v);
 	}
 }
@@ -295,13 +299,16 @@ static void mo_probes_end(struct mo_batch *b, unsigned long probes)
 
 /*
  * Drop the slots not offered at least their minimum batch of @from: the
- * batch's pages per order, then each slot's sum over the orders it serves.
+ * batch's pages per order, then, for the slots whose minimum is more than
+ * a page, their sum over the orders they serve; for the others any order
+ * they serve will do.
  */
 static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 			      unsigned long usable)
 {
-	unsigned long pages[MO_NR_ORDERS] = {}, present = 0, offer;
+	unsigned long pages[MO_NR_ORDERS] = {}, present = 0, routed = 0, offer;
 	const u16 *route = b->t->route[b->reason];
+	unsigned long limited;
 	unsigned int i, o;
 	struct folio *src;
 
@@ -310,12 +317,16 @@ static unsigned long mo_offer(struct mo_batch *b, struct mo_pairs *from,
 		present |= BIT(folio_order(src));
 		b->largest = max_t(unsigned long, b->largest, folio_nr_pages(src));
 	}
-	for_each_set_bit(i, &usable, MO_MAX_MIGRATORS) {
+	for_each_set_bit(o, &present, MO_NR_ORDERS)
+		routed |= route[o];
+	usable &= routed;
+	limited = usable & b->t->limited;
+	for_each_set_bit(i, &limited, MO_MAX_MIGRATORS) {
 		offer = 0;
 		for_each_set_bit(o, &present, MO_NR_ORDERS)
 			if (route[o] & BIT(i))
 				offer += pages[o];
-		if (!offer || offer < b->t->slot[i].min_batch_pages)
+		if (offer < b->t->slot[i].min_batch_pages)
 			usable &= ~BIT(i);
 	}
 	return usable;
