@@ -25,8 +25,8 @@
 #define MO_NR_ORDERS		NR_PAGE_ORDERS
 #define MO_ALL_REASONS		GENMASK(MR_TYPES - 1, 0)
 #define MO_ALL_ORDERS		GENMASK(MO_NR_ORDERS - 1, 0)
-/* Throughputs are measured per folio size class: see mo_tp_class(). */
-#define MO_TP_CLASSES		3
+/* Throughputs are measured per size class of a call: see mo_tp_class(). */
+#define MO_TP_CLASSES		4
 /* Weights range over 1..255, as those of weighted interleave. */
 #define MO_WEIGHT_MAX		255
 

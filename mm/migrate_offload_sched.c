@@ -88,16 +88,20 @@ static void mo_count(int reason, enum mo_stat i, long n)
 static atomic_long_t mo_cpu_throughput[MO_TP_CLASSES];
 
 /*
- * The folio size class of a call: a fixed cost per folio or descriptor
- * weighs on 4 KiB folios as it does not on a THP, so that an engine may be
- * faster than the CPU at one and slower at the other.  Below 64 KiB,
- * below PMD size, PMD size and above.
+ * The size class of a call: a fixed cost per call (waking a helper, an
+ * interrupt) weighs on a call of less than a chunk, a whole batch that
+ * small, as it does not on a chunk; a fixed cost per folio or descriptor
+ * weighs on 4 KiB folios as it does not on a THP.  An engine may be faster
+ * than the CPU at one and slower at another.  Calls of less than a chunk;
+ * then folios below 64 KiB, below PMD size, PMD size and above.
  */
 static unsigned int mo_tp_class(const struct mo_pairs *p)
 {
 	unsigned int order = ilog2(p->pages / max(p->nr, 1U));
 
-	return order < 4 ? 0 : order < PMD_ORDER ? 1 : 2;
+	if (p->pages < MO_CHUNK_PAGES)
+		return 0;
+	return order < 4 ? 1 : order < PMD_ORDER ? 2 : 3;
 }
 
 static void mo_update_throughput(atomic_long_t *tp, unsigned long bytes, u64 ns)
@@ -192,9 +196,9 @@ static int mo_claim(struct mo_sub *s, bool tail)
 
 /*
  * What a migrator may claim beside the CPU, from the throughputs measured
- * per call and per CPU chunk in the size class of its folios.  One at least
- * as fast, or not measured yet, keeps its first chunk (the CPU does not
- * take it) and claims while any is left.  One r times slower claims the
+ * per call and per CPU chunk in the size class of its first chunk.  One at
+ * least as fast, or not measured yet, keeps its first chunk (the CPU does
+ * not take it) and claims while any is left.  One r times slower claims the
  * next chunk only while r are left, the CPU's work meanwhile: it adds
  * bandwidth to long batches and none to a batch the CPU copies before one
  * of its chunks, where it gets no work (a THP alone).  Once every 32 * r

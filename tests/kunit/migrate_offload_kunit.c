@@ -1918,7 +1918,7 @@ static void share_cpu_copies_the_rest(struct kunit *test)
 	fakes[0].mode = FAKE_BUSY;
 	copy_batch(MR_SYSCALL, first);
 	expect_batch_copied(test, first);
-	atomic_long_set(&fake_entry(test, &fakes[0])->class_tp[0], LONG_MAX / 8);
+	atomic_long_set(&fake_entry(test, &fakes[0])->class_tp[1], LONG_MAX / 8);
 	shared = mo_stat_read(rs, MO_STAT_SHARED);
 	fakes[0].mode = FAKE_BLOCK;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(batch_thread, &batch, "mo_batch")));
@@ -1956,7 +1956,7 @@ static void share_slow_class_gets_nothing(struct kunit *test)
 	copy_batch(MR_SYSCALL, first);
 	expect_batch_copied(test, first);
 	atomic_long_set(&e->throughput, LONG_MAX / 8);
-	atomic_long_set(&e->class_tp[0], 1);
+	atomic_long_set(&e->class_tp[1], 1);
 	atomic_set(&e->slow_rounds, 0);
 	fakes[0].mode = FAKE_COPY;
 	atomic_set(&fakes[0].calls, 0);
@@ -1970,22 +1970,37 @@ static void share_slow_class_gets_nothing(struct kunit *test)
 /*
  * A migrator r times slower than the CPU claims as a fast one, to be
  * measured, once every 32 * r rounds: here the CPU is measured hundreds of
- * times faster, so none of 63 one-folio batches reaches it (every 16th did
- * before, each at r times the CPU's cost).
+ * times faster at calls of less than a chunk, so none of 63 one-folio
+ * batches reaches it (every 16th did before, each at r times the CPU's
+ * cost).  Calls that small are a class of their own: the same migrator,
+ * measured fast at chunks of 4 KiB folios, keeps its first chunk of a
+ * batch of them (with one class for all 4 KiB folios, a migrator fast at
+ * long batches took every one-folio batch, at the cost of waking it).
  */
 static void share_slow_measured_rarely(struct kunit *test)
 {
+	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
+	struct test_batch *b = test_batch_alloc(test, 512, 0);
 	struct mo_entry *e;
-	struct test_batch *b;
+	long shared;
 	int i;
 
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
 	e = fake_entry(test, &fakes[0]);
-	fakes[0].mode = FAKE_BUSY;	/* the CPU copies, and is measured */
-	b = test_batch_alloc(test, 512, 0);
+	/* The CPU copies, and is measured: at chunks, then at short calls. */
+	fakes[0].mode = FAKE_BUSY;
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
+	/* The first sample of a short call was seen as low as 2 bytes/us. */
+	shared = mo_stat_read(rs, MO_STAT_SHARED);
+	b = test_batch_alloc(test, MO_CHUNK_PAGES + 1, 0);
+	for (i = 0; i < 8; i++) {
+		copy_batch(MR_SYSCALL, b);
+		expect_batch_copied(test, b);
+	}
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_SHARED) - shared, 8);
 	atomic_long_set(&e->class_tp[0], 1);
+	atomic_long_set(&e->class_tp[1], LONG_MAX / 8);
 	atomic_set(&e->slow_rounds, 0);
 	fakes[0].mode = FAKE_COPY;
 	atomic_set(&fakes[0].calls, 0);
@@ -1996,6 +2011,10 @@ static void share_slow_measured_rarely(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&e->slow_rounds), 63);
+	b = test_batch_alloc(test, 512, 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&fakes[0].pages), MO_CHUNK_PAGES);
 }
 
 /*
