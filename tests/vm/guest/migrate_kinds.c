@@ -252,8 +252,16 @@ static int do_soft_offline(void)
 	const char *folio_kib = getenv("FOLIO_KIB");
 	unsigned long i, step = psize;
 
-	if (folio_kib)
+	/*
+	 * Soft offline splits a THP and migrates its pages one by one:
+	 * khugepaged must not collapse them again before the folio check.
+	 */
+	if (folio_kib) {
 		step = strtoul(folio_kib, NULL, 0) << 10;
+	} else if (madvise(buf, size, MADV_NOHUGEPAGE)) {
+		perror("madvise(MADV_NOHUGEPAGE)");
+		return -1;
+	}
 
 	/* One call per hugetlb folio: it is offlined whole. */
 	for (i = 0; i < size; i += step)
