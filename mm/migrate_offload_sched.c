@@ -16,10 +16,10 @@
  * This runs inside reclaim and compaction: nothing here may enter direct
  * reclaim; without memory for its bookkeeping the CPU copies the batch.
  */
-#include <linux/ktime.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
@@ -104,9 +104,21 @@ static unsigned int mo_tp_class(const struct mo_pairs *p)
 	return order < 4 ? 1 : order < PMD_ORDER ? 2 : 3;
 }
 
+/*
+ * Copies are timed with local_clock(), which never reads a slow clocksource:
+ * where the TSC is marked unstable, ktime_get_ns() reads the HPET, and two
+ * reads cost as much as the copy of a small chunk.  The time feeds averages;
+ * a worker moved to another CPU meanwhile may read a little off, never less
+ * than 1 ns.
+ */
+static u64 mo_ns_since(u64 start)
+{
+	return max_t(s64, local_clock() - start, 1);
+}
+
 static void mo_update_throughput(atomic_long_t *tp, unsigned long bytes, u64 ns)
 {
-	long sample = div64_u64((u64)bytes * NSEC_PER_USEC, max_t(u64, ns, 1));
+	long sample = div64_u64((u64)bytes * NSEC_PER_USEC, ns);
 	long old = atomic_long_read(tp);
 
 	atomic_long_set(tp, old ? (old * 7 + sample) / 8 : sample ?: 1);
@@ -141,7 +153,7 @@ static void mo_call_done(struct mo_entry *e, struct mo_pairs *p, int ret,
  */
 static int mo_call(struct mo_entry *e, struct mo_pairs *p)
 {
-	u64 start = ktime_get_ns();
+	u64 start = local_clock();
 	struct migrator *m;
 	int ret = -ENODEV;
 
@@ -156,7 +168,7 @@ static int mo_call(struct mo_entry *e, struct mo_pairs *p)
 		module_put(m->owner);
 		if (!ret)
 			ret = mo_verify(e, p);
-		mo_call_done(e, p, ret, ktime_get_ns() - start);
+		mo_call_done(e, p, ret, mo_ns_since(start));
 	}
 	if (atomic_dec_and_test(&e->users))
 		wake_up_var(&e->users);
@@ -247,14 +259,14 @@ static void mo_sub_workfn(struct work_struct *work)
 
 static void mo_cpu_copy(struct mo_chunk *k)
 {
-	u64 start = ktime_get_ns();
+	u64 start = local_clock();
 
 	k->cpu = true;
 	k->ret = folios_mc_copy(&k->pairs.dst, &k->pairs.src, k->pairs.nr);
 	if (!k->ret)
 		mo_update_throughput(&mo_cpu_throughput[mo_tp_class(&k->pairs)],
 				     k->pairs.pages << PAGE_SHIFT,
-				     ktime_get_ns() - start);
+				     mo_ns_since(start));
 }
 
 /* The migrating CPU copies the unclaimed chunks, the longest queue's first. */
