@@ -245,6 +245,7 @@ struct mo_batch {
 	unsigned long excluded;		/* slots that failed in this batch */
 	unsigned long competed;		/* slots a folio could go to */
 	unsigned long probe;		/* slots on probation: one folio */
+	unsigned long measure;		/* slots to be measured (slow ones) */
 	unsigned int subs;		/* sub-batches run */
 	unsigned long started;		/* slots whose sub-batch started */
 	unsigned long weight[MO_MAX_MIGRATORS];	/* 1..MO_VT_ONE */

@@ -207,6 +207,24 @@ static int mo_claim(struct mo_sub *s, bool tail)
 }
 
 /*
+ * How many times slower than the CPU @e copies calls of size class @c: 0
+ * if it is not, or either is not measured yet.
+ */
+static long mo_slowness(struct mo_entry *e, unsigned int c)
+{
+	long tp = atomic_long_read(&e->class_tp[c]);
+	long cpu = atomic_long_read(&mo_cpu_throughput[c]);
+
+	return tp && tp < cpu ? min_t(long, DIV_ROUND_UP(cpu, tp), U16_MAX) : 0;
+}
+
+/* Whether @e, @r times slower than the CPU, is to be measured this round. */
+static bool mo_measure_turn(struct mo_entry *e, long r)
+{
+	return !(atomic_inc_return(&e->slow_rounds) % (32 * r));
+}
+
+/*
  * What a migrator may claim beside the CPU, from the throughputs measured
  * per call and per CPU chunk in the size class of its first chunk.  One at
  * least as fast, or not measured yet, keeps its first chunk (the CPU does
@@ -222,17 +240,15 @@ static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 {
 	struct mo_sub *s = &b->sub[i];
 	unsigned int c = mo_tp_class(&b->chunk[s->first].pairs);
-	long tp = atomic_long_read(&s->e->class_tp[c]);
-	long cpu = atomic_long_read(&mo_cpu_throughput[c]);
+	long r = mo_slowness(s->e, c);
 
-	s->keep = !!cpu;
+	s->keep = !!atomic_long_read(&mo_cpu_throughput[c]);
 	s->ratio = 1;
 	if (!b->share || (b->probe & BIT(i))) {
 		s->keep = U16_MAX;
-	} else if (tp && tp < cpu && atomic_inc_return(&s->e->slow_rounds) %
-		   (32 * DIV_ROUND_UP(cpu, tp))) {
+	} else if (r && !(b->measure & BIT(i)) && !mo_measure_turn(s->e, r)) {
 		s->keep = 0;
-		s->ratio = min_t(long, DIV_ROUND_UP(cpu, tp), U16_MAX);
+		s->ratio = r;
 	}
 }
 
@@ -257,16 +273,16 @@ static void mo_sub_workfn(struct work_struct *work)
 	mo_sub_run(s->batch, s);
 }
 
-static void mo_cpu_copy(struct mo_chunk *k)
+/* The migrating CPU copies @p, and is measured. */
+static int mo_cpu_copy(struct mo_pairs *p)
 {
 	u64 start = local_clock();
+	int ret = folios_mc_copy(&p->dst, &p->src, p->nr);
 
-	k->cpu = true;
-	k->ret = folios_mc_copy(&k->pairs.dst, &k->pairs.src, k->pairs.nr);
-	if (!k->ret)
-		mo_update_throughput(&mo_cpu_throughput[mo_tp_class(&k->pairs)],
-				     k->pairs.pages << PAGE_SHIFT,
-				     mo_ns_since(start));
+	if (!ret)
+		mo_update_throughput(&mo_cpu_throughput[mo_tp_class(p)],
+				     p->pages << PAGE_SHIFT, mo_ns_since(start));
+	return ret;
 }
 
 /* The migrating CPU copies the unclaimed chunks, the longest queue's first. */
@@ -287,8 +303,10 @@ static void mo_steal(struct mo_batch *b, unsigned long pending)
 		if (!most)
 			return;
 		c = mo_claim(&b->sub[best], true);
-		if (c >= 0)
-			mo_cpu_copy(&b->chunk[c]);
+		if (c >= 0) {
+			b->chunk[c].cpu = true;
+			b->chunk[c].ret = mo_cpu_copy(&b->chunk[c].pairs);
+		}
 	}
 }
 
@@ -480,6 +498,47 @@ static void mo_batch_put(struct mo_batch *b)
 		kfree(b);
 }
 
+/*
+ * Whether the migrating CPU copies @p alone, without the split: where the CPU
+ * shares, a batch of less than a chunk that every migrator which could take
+ * it copies slower (mo_slowness()) would go to the CPU anyway, after
+ * bookkeeping that costs as much as such a copy.  Any doubt takes the
+ * split: no migrator, one on probation, faster or not measured.  The
+ * slots whose turn to be measured comes (mo_measure_turn()) are set in
+ * @measure for the split.
+ */
+static bool mo_cpu_alone(const struct mo_table *t, int reason,
+			 const struct mo_pairs *p, unsigned long *measure)
+{
+	unsigned long slots = 0;
+	enum mo_health health;
+	bool slow = false;
+	struct mo_entry *e;
+	struct folio *src;
+	unsigned int i;
+	long r;
+
+	if (t->reason[reason].cpu_copy != MO_CPU_SHARE ||
+	    p->pages >= MO_CHUNK_PAGES)
+		return false;
+	list_for_each_entry(src, &p->src, lru)
+		slots |= t->route[reason][folio_order(src)];
+	for_each_set_bit(i, &slots, MO_MAX_MIGRATORS) {
+		e = t->slot[i].e;
+		health = READ_ONCE(e->health);
+		if (p->pages < t->slot[i].min_batch_pages ||
+		    health == MO_HEALTH_OUT)
+			continue;
+		r = health == MO_HEALTH_OK ? mo_slowness(e, 0) : 0;
+		if (!r)
+			return false;
+		if (mo_measure_turn(e, r))
+			*measure |= BIT(i);
+		slow = true;
+	}
+	return slow && !*measure;
+}
+
 /**
  * migrate_offload_copy_batch - copy a batch of unmapped folios
  * @reason: enum migrate_reason of the batch
@@ -506,6 +565,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 					unsigned int *held)
 {
 	struct mo_pairs left, done, kept;
+	unsigned long measure = 0;
 	const struct mo_table *t;
 	unsigned int subs = 0;
 	struct folio *folio;
@@ -528,6 +588,13 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	t = srcu_dereference(mo_table, &migrate_offload_srcu);
 	if (!nr || !t->nr || left.pages < t->reason[reason].min_batch_pages)
 		goto out;
+	if (mo_cpu_alone(t, reason, &left, &measure)) {
+		if (!mo_cpu_copy(&left)) {
+			mo_count(reason, MO_STAT_SHARED, left.nr);
+			mo_pairs_splice(&left, &done);
+		}
+		goto out;
+	}
 
 	/* Without memory for the bookkeeping, the move phase copies. */
 	b = mo_batch_get();
@@ -537,6 +604,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	b->t = t;
 	b->reason = reason;
 	b->share = t->reason[reason].cpu_copy == MO_CPU_SHARE;
+	b->measure = measure;
 	mo_split_begin(b);
 	mo_batch_run(b, &left, &done, &kept);
 	mo_split_end(b);

@@ -1972,7 +1972,9 @@ static void share_slow_class_gets_nothing(struct kunit *test)
  * measured, once every 32 * r rounds: here the CPU is measured hundreds of
  * times faster at calls of less than a chunk, so none of 63 one-folio
  * batches reaches it (every 16th did before, each at r times the CPU's
- * cost).  Calls that small are a class of their own: the same migrator,
+ * cost), and the one whose round is its turn does: the CPU copies the
+ * others without the split (mo_cpu_alone()), but leaves the migrator its
+ * turn.  Calls that small are a class of their own: the same migrator,
  * measured fast at chunks of 4 KiB folios, keeps its first chunk of a
  * batch of them (with one class for all 4 KiB folios, a migrator fast at
  * long batches took every one-folio batch, at the cost of waking it).
@@ -2011,6 +2013,13 @@ static void share_slow_measured_rarely(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&e->slow_rounds), 63);
+	/* Its turn comes: that one-folio batch is its, through the split. */
+	atomic_set(&e->slow_rounds, -1);
+	b = test_batch_alloc(test, 1, 0);
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	atomic_long_set(&fakes[0].pages, 0);
 	b = test_batch_alloc(test, 512, 0);
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
