@@ -517,7 +517,7 @@ static void registry_rejects_duplicates(struct kunit *test)
 
 static void registry_rejects_invalid(struct kunit *test)
 {
-	struct migrator bad[] = {
+	static struct migrator bad[] = {
 		{ .offload_copy = fake0_copy },
 		{ .name = "nocopy" },
 		{ .name = "a/b", .offload_copy = fake0_copy },
