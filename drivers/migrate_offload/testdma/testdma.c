@@ -188,6 +188,7 @@ struct testdma_chan {
 	spinlock_t cb_lock;		/* callbacks against terminate */
 	unsigned int gen;		/* terminations, under cb_lock */
 	atomic_t descs;			/* prepared and not yet freed */
+	u64 due;			/* ns: the burst's paced end so far */
 };
 
 struct testdma {
@@ -285,21 +286,29 @@ static void testdma_interrupt(struct testdma_chan *c, struct list_head *done,
 
 /*
  * A channel of a known speed: a descriptor takes desc_us plus its length
- * at rate_mbps (bytes per microsecond), at least.  The worker sleeps what
- * the copy did not take, leaving the CPU free, as an engine does, with
- * 1/16 slack: fsleep() may sleep twice as long (its range is usecs to
- * 2 * usecs), which ran a "half-speed" channel at a fifth.
+ * at rate_mbps (bytes per microsecond), at least, and the descriptors of a
+ * burst follow each other as on an engine's queue: each is due that long
+ * after the one before it was due (the first after the burst started),
+ * not after the worker woke from the last sleep.  A late wake-up is made
+ * up by the next descriptors of the burst, copied without sleeping: under
+ * QEMU TCG a sleep per descriptor ran bursts of 4 KiB ones at a fifth of
+ * their rate.  The worker sleeps until a descriptor is due, leaving the
+ * CPU free, as an engine does, with 1/16 slack: fsleep() may sleep twice
+ * as long (its range is usecs to 2 * usecs).
  */
-static void testdma_pace(struct testdma_chan *c, u64 start, size_t len)
+static void testdma_pace(struct testdma_chan *c, size_t len)
 {
 	struct testdma *t = container_of(c->chan.device, struct testdma, dd);
 	unsigned int rate = READ_ONCE(rate_mbps[nr_rates > t->id ? t->id : 0]);
-	u64 ns = (u64)READ_ONCE(desc_us) * NSEC_PER_USEC, spent, us;
+	u64 ns = (u64)READ_ONCE(desc_us) * NSEC_PER_USEC, now, us;
 
 	if (rate)
 		ns += div_u64((u64)len * NSEC_PER_USEC, rate);
-	spent = ktime_get_ns() - start;
-	us = ns > spent ? div_u64(ns - spent, NSEC_PER_USEC) : 0;
+	if (!ns)
+		return;
+	c->due += ns;
+	now = ktime_get_ns();
+	us = c->due > now ? div_u64(c->due - now, NSEC_PER_USEC) : 0;
 	if (us > 10)
 		usleep_range(us, us + us / 16);
 	else
@@ -310,14 +319,13 @@ static void testdma_pace(struct testdma_chan *c, u64 start, size_t len)
 static bool testdma_run(struct testdma_chan *c, struct testdma_desc *d)
 {
 	unsigned int every = READ_ONCE(fail_every);
-	u64 start = ktime_get_ns();
 
 	if (every && atomic_inc_return(&testdma_seq) % every == 0) {
 		failed++;
 		return true;
 	}
 	memcpy(phys_to_virt(d->dst), phys_to_virt(d->src), d->len);
-	testdma_pace(c, start, d->len);
+	testdma_pace(c, d->len);
 	completed++;
 	return false;
 }
@@ -383,6 +391,7 @@ static void testdma_workfn(struct work_struct *work)
 	wait_event(testdma_hang_wait, !READ_ONCE(hang));
 	if (READ_ONCE(delay_ms))
 		msleep(READ_ONCE(delay_ms));
+	c->due = ktime_get_ns();
 	testdma_complete_burst(c, &burst, gen);
 }
 
