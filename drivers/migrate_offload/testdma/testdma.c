@@ -26,7 +26,8 @@
  * per socket or die does on real machines.  Completions run on a
  * WQ_MEM_RECLAIM workqueue of its own: clients call device_synchronize()
  * from reclaim, which must not wait on a workqueue that reclaim cannot
- * count on.
+ * count on.  Its CPUs can be set in sysfs (workqueue/testdma/cpumask):
+ * make bench keeps the channels off the migrating CPU, as hardware is.
  *
  * Addresses are CPU physical addresses (dma-direct without an IOMMU): this
  * is not a model of a real device's hardware, only of its driver's
@@ -599,7 +600,8 @@ static int __init testdma_init(void)
 	if (!model_of)
 		return -EINVAL;
 	testdma_driver.driver.name = model_of->driver;
-	testdma_wq = alloc_workqueue("testdma", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	testdma_wq = alloc_workqueue("testdma", WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_SYSFS,
+				     0);
 	if (!testdma_wq)
 		return -ENOMEM;
 	ret = platform_driver_register(&testdma_driver);
