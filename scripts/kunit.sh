@@ -21,6 +21,11 @@ report() {	# one TAP line per case, then the kernel log's; exits
 	# Measurements the suites print with kunit_info(), as TAP comments.
 	grep -E '^ *# [a-z0-9_]+: ' "$out/test.log" 2>/dev/null |
 		grep -vE 'EXPECTATION|ASSERTION|Subtest|pass:|# module:' | sed 's/^ */# /' || true
+	# Why a case failed: KUnit's report of each failed expectation.
+	sed 's/^\[[ 0-9.]*\] //' "$out/test.log" 2>/dev/null | awk '
+		/(EXPECTATION|ASSERTION) FAILED at/ { n = 8 }
+		!/^ / || /^ *(not )?ok [0-9]/ { n = 0 }
+		n-- > 0 { print "# " $0 }'
 	# kunit.py writes results even when it found no KTAP output at all.
 	tap=$(python3 "$TOP/scripts/tap.py" kunit "$out/results.json")
 	if [ -z "$tap" ]; then
