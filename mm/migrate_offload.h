@@ -166,6 +166,7 @@ extern unsigned int mo_backoff_min_ms, mo_backoff_max_ms;
 DECLARE_PER_CPU(struct mo_stats, mo_global_stats);
 DECLARE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
 extern struct workqueue_struct *mo_wq;
+extern atomic_long_t mo_cpu_throughput[MO_TP_CLASSES];
 
 /* Registry (migrate_copy_offload.c) */
 extern struct mutex mo_lock;

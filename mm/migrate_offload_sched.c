@@ -85,7 +85,7 @@ static void mo_count(int reason, enum mo_stat i, long n)
 }
 
 /* Decayed averages of bytes per busy microsecond, per mo_tp_class(). */
-static atomic_long_t mo_cpu_throughput[MO_TP_CLASSES];
+atomic_long_t mo_cpu_throughput[MO_TP_CLASSES];
 
 /*
  * The size class of a call: a fixed cost per call (waking a helper, an

@@ -1969,11 +1969,11 @@ static void share_slow_class_gets_nothing(struct kunit *test)
 
 /*
  * A migrator r times slower than the CPU claims as a fast one, to be
- * measured, once every 32 * r rounds: here the CPU is measured hundreds of
- * times faster at calls of less than a chunk, so none of 63 one-folio
- * batches reaches it (every 16th did before, each at r times the CPU's
- * cost), and the one whose round is its turn does: the CPU copies the
- * others without the split (mo_cpu_alone()), but leaves the migrator its
+ * measured, once every 32 * r rounds: here the CPU is as much faster as
+ * can be at calls of less than a chunk, so none of 63 one-folio batches
+ * reaches it (every 16th did before, each at r times the CPU's cost): the
+ * CPU copies them without the split (mo_cpu_alone()), timed.  The one
+ * whose round is its turn does reach it: the CPU leaves the migrator its
  * turn.  Calls that small are a class of their own: the same migrator,
  * measured fast at chunks of 4 KiB folios, keeps its first chunk of a
  * batch of them (with one class for all 4 KiB folios, a migrator fast at
@@ -1981,26 +1981,22 @@ static void share_slow_class_gets_nothing(struct kunit *test)
  */
 static void share_slow_measured_rarely(struct kunit *test)
 {
-	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
+	long cpu_tp = atomic_long_read(&mo_cpu_throughput[0]);
 	struct test_batch *b = test_batch_alloc(test, 512, 0);
 	struct mo_entry *e;
-	long shared;
 	int i;
 
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
 	e = fake_entry(test, &fakes[0]);
-	/* The CPU copies, and is measured: at chunks, then at short calls. */
+	/* The CPU copies, and is measured at chunks. */
 	fakes[0].mode = FAKE_BUSY;
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
-	/* The first sample of a short call was seen as low as 2 bytes/us. */
-	shared = mo_stat_read(rs, MO_STAT_SHARED);
-	b = test_batch_alloc(test, MO_CHUNK_PAGES + 1, 0);
-	for (i = 0; i < 8; i++) {
-		copy_batch(MR_SYSCALL, b);
-		expect_batch_copied(test, b);
-	}
-	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_SHARED) - shared, 8);
+	/*
+	 * Not measured at short calls: under TCG on a loaded host the CPU's
+	 * first few were as slow as the migrator's least, 1 byte/us.
+	 */
+	atomic_long_set(&mo_cpu_throughput[0], LONG_MAX / 8);
 	atomic_long_set(&e->class_tp[0], 1);
 	atomic_long_set(&e->class_tp[1], LONG_MAX / 8);
 	atomic_set(&e->slow_rounds, 0);
@@ -2013,6 +2009,7 @@ static void share_slow_measured_rarely(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&e->slow_rounds), 63);
+	KUNIT_EXPECT_LT(test, atomic_long_read(&mo_cpu_throughput[0]), LONG_MAX / 8);
 	/* Its turn comes: that one-folio batch is its, through the split. */
 	atomic_set(&e->slow_rounds, -1);
 	b = test_batch_alloc(test, 1, 0);
@@ -2024,6 +2021,7 @@ static void share_slow_measured_rarely(struct kunit *test)
 	copy_batch(MR_SYSCALL, b);
 	expect_batch_copied(test, b);
 	KUNIT_EXPECT_GE(test, atomic_long_read(&fakes[0].pages), MO_CHUNK_PAGES);
+	atomic_long_set(&mo_cpu_throughput[0], cpu_tp);
 }
 
 /*
