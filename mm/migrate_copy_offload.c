@@ -43,7 +43,6 @@ DEFINE_STATIC_KEY_FALSE(migrate_offload_key);
 DEFINE_SRCU(migrate_offload_srcu);
 struct mo_table __rcu *mo_table;
 unsigned long mo_batch_orders[MR_TYPES];	/* orders with a route, per reason */
-DEFINE_PER_CPU(struct mo_stats, mo_global_stats);
 DEFINE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
 struct workqueue_struct *mo_wq;
 
@@ -55,6 +54,17 @@ long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i)
 
 	for_each_possible_cpu(cpu)
 		sum += per_cpu_ptr(s, cpu)->v[i];
+	return sum;
+}
+
+/* The global counter @i: the sum over all reasons. */
+long mo_stat_total(enum mo_stat i)
+{
+	long sum = 0;
+	int r;
+
+	for (r = 0; r < MR_TYPES; r++)
+		sum += mo_stat_read(&mo_reason_stats[r], i);
 	return sum;
 }
 

@@ -58,6 +58,7 @@ static inline void mo_stat_add(struct mo_stats __percpu *s, enum mo_stat i,
 }
 
 long mo_stat_read(struct mo_stats __percpu *s, enum mo_stat i);
+long mo_stat_total(enum mo_stat i);
 
 /* What the administrator tunes per migrator; under mo_lock. */
 struct mo_params {
@@ -163,7 +164,6 @@ extern struct mo_table __rcu *mo_table;
 extern unsigned long mo_batch_orders[MR_TYPES];
 extern unsigned int mo_max_failures;
 extern unsigned int mo_backoff_min_ms, mo_backoff_max_ms;
-DECLARE_PER_CPU(struct mo_stats, mo_global_stats);
 DECLARE_PER_CPU(struct mo_stats, mo_reason_stats[MR_TYPES]);
 extern struct workqueue_struct *mo_wq;
 extern atomic_long_t mo_cpu_throughput[MO_TP_CLASSES];

@@ -78,9 +78,9 @@ int folios_mc_copy(struct list_head *dst_list, struct list_head *src_list,
 	return ret;
 }
 
+/* Counted per reason only: the global statistics are their sum. */
 static void mo_count(int reason, enum mo_stat i, long n)
 {
-	mo_stat_add(&mo_global_stats, i, n);
 	mo_stat_add(&mo_reason_stats[reason], i, n);
 }
 

@@ -337,13 +337,14 @@ static int kobj_to_reason(struct kobject *kobj)
 	return -EINVAL;
 }
 
-static struct mo_stats __percpu *mo_kobj_stats(struct kobject *kobj)
+static long mo_kobj_stat(struct kobject *kobj, enum mo_stat i)
 {
 	int r = kobj_to_reason(kobj);
 
 	if (kobj == mo_root_kobj)
-		return &mo_global_stats;
-	return r >= 0 ? &mo_reason_stats[r] : kobj_to_entry(kobj)->stats;
+		return mo_stat_total(i);
+	return mo_stat_read(r >= 0 ? &mo_reason_stats[r] :
+			    kobj_to_entry(kobj)->stats, i);
 }
 
 static ssize_t mo_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -351,7 +352,7 @@ static ssize_t mo_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	enum mo_stat i = container_of(attr, struct mo_stat_attr, attr)->stat;
 
-	return sysfs_emit(buf, "%ld\n", mo_stat_read(mo_kobj_stats(kobj), i));
+	return sysfs_emit(buf, "%ld\n", mo_kobj_stat(kobj, i));
 }
 
 #define MO_STAT_ATTR(_name, _stat)					\

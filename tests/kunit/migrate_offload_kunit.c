@@ -1064,7 +1064,7 @@ static void fallback_to_cpu(struct kunit *test)
 {
 	unsigned int order = *(const unsigned int *)test->param_value;
 	struct test_batch *b = test_batch_alloc(test, 4, order);
-	long cpu = mo_stat_read(&mo_global_stats, MO_STAT_FALLBACK);
+	long cpu = mo_stat_total(MO_STAT_FALLBACK);
 
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
 	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[1].m), 0);
@@ -1074,7 +1074,7 @@ static void fallback_to_cpu(struct kunit *test)
 	expect_batch_copied(test, b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[1].calls), 1);
-	KUNIT_EXPECT_EQ(test, mo_stat_read(&mo_global_stats, MO_STAT_FALLBACK) - cpu, 4);
+	KUNIT_EXPECT_EQ(test, mo_stat_total(MO_STAT_FALLBACK) - cpu, 4);
 }
 
 /* A migrator that copies some folios and then fails: all arrive intact. */
@@ -1286,7 +1286,7 @@ static void fallback_held_not_reused(struct kunit *test)
 {
 	struct fake_caps caps = { .priority = 20 }, lo = { .priority = 10 };
 	struct test_batch *b = test_batch_alloc(test, 8, 0);
-	long held = mo_stat_read(&mo_global_stats, MO_STAT_HELD);
+	long held = mo_stat_total(MO_STAT_HELD);
 	struct folio *dst;
 	unsigned int i = 0;
 	struct mo_entry *e;
@@ -1309,7 +1309,7 @@ static void fallback_held_not_reused(struct kunit *test)
 	e = fake_entry(test, &fakes[0]);
 	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_HELD), 4);
 	KUNIT_EXPECT_EQ(test, mo_stat_read(e->stats, MO_STAT_FALLBACK), 0);
-	KUNIT_EXPECT_EQ(test, mo_stat_read(&mo_global_stats, MO_STAT_HELD) - held, 4);
+	KUNIT_EXPECT_EQ(test, mo_stat_total(MO_STAT_HELD) - held, 4);
 	KUNIT_EXPECT_EQ(test, atomic_read(&e->consecutive_errors), 1);
 }
 
