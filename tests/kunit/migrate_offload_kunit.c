@@ -1972,7 +1972,8 @@ static void share_slow_class_gets_nothing(struct kunit *test)
  * measured, once every 32 * r rounds: here the CPU is as much faster as
  * can be at calls of less than a chunk, so none of 63 one-folio batches
  * reaches it (every 16th did before, each at r times the CPU's cost): the
- * CPU copies them without the split (mo_cpu_alone()), timed.  The one
+ * CPU copies them without the split (mo_cpu_alone()), one in
+ * MO_ALONE_TIMED timed, so the CPU's average moves.  The one
  * whose round is its turn does reach it: the CPU leaves the migrator its
  * turn.  Calls that small are a class of their own: the same migrator,
  * measured fast at chunks of 4 KiB folios, keeps its first chunk of a
