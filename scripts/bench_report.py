@@ -23,17 +23,19 @@ def kv(fields):
 
 def phase_table(phase, out):
     """Copy phase per order, batch size and configuration: medians, and
-    the ratio to the CPU paired by round (median and least)."""
+    the ratio to the CPU paired in the kernel, rep by rep, with a CPU copy
+    of the same folios (each round's median; over the rounds, median and
+    least).  The CPU row gathers those CPU copies."""
     rows = []
     for (order, nr) in sorted({(k[0], k[1]) for k in phase}):
-        cpu = phase.get((order, nr, "cpu"), {}).get("round", {})
-        base = statistics.median(cpu.values()) if cpu else 1
+        cpu = phase.get((order, nr, "cpu"), {}).get("mbps")
+        base = statistics.median(cpu) if cpu else 1
         for c in PHASE_CONFIGS:
             r = phase.get((order, nr, c))
             if not r:
                 continue
             med = statistics.median(r["mbps"])
-            paired = [v / cpu[k] for k, v in r["round"].items() if cpu.get(k)]
+            paired = r.get("paired", [1.0] * len(r["mbps"]))
             rows.append([order, nr, c, len(r["mbps"]), med, med / base,
                          statistics.median(paired) if paired else 0,
                          min(paired) if paired else 0,
@@ -271,11 +273,16 @@ def parse(f, runs, rounds, events, copy, phase, verify, lat, nocost, arb, desc,
         copy[f[1]] = int(f[2]) / int(f[3]) * 1000  # bytes/ns -> MB/s
     elif f[0] == "BENCH_PHASE":
         d = kv(f[3:])
-        r = phase.setdefault((int(d["order"]), int(d["folios"]), f[2]), {})
-        vals = [int(d[k]) for k in ("mbps", "first_ns", "median_ns", "copied")]
-        for k, v in zip(("mbps", "first_ns", "median_ns", "copied"), vals):
-            r.setdefault(k, []).append(v)
-        r.setdefault("round", {})[f[1]] = vals[0]
+        shape = (int(d["order"]), int(d["folios"]))
+        r = phase.setdefault(shape + (f[2],), {})
+        for k in ("mbps", "first_ns", "median_ns", "copied"):
+            r.setdefault(k, []).append(int(d[k]))
+        r.setdefault("paired", []).append(int(d["paired_permille"]) / 1000)
+        cpu = phase.setdefault(shape + ("cpu",), {})
+        ns = int(d["cpu_median_ns"])
+        for k, v in (("mbps", int(d["bytes"]) * 1000 // max(ns, 1)),
+                     ("first_ns", int(d["cpu_first_ns"])), ("median_ns", ns), ("copied", 0)):
+            cpu.setdefault(k, []).append(v)
     elif f[0] == "BENCH_VERIFY":
         d = kv(f[4:])
         key = (f[2], d["order"], d["folios"])

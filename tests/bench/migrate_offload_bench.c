@@ -7,10 +7,13 @@
  *
  * Write "MODE ORDER FOLIOS ROUNDS [MIGRATORS]" to
  * /sys/kernel/debug/migrate_offload/bench and read one line of key=value
- * pairs back (modes cpu, offload and arbitration among MIGRATORS null
- * migrators: Documentation/admin-guide/mm/migrate_offload.rst).  After
- * the rounds every byte of every destination is compared with its source
- * (not in arbitration mode, which copies nothing).
+ * pairs back (modes cpu, offload, paired, and arbitration among MIGRATORS
+ * null migrators: Documentation/admin-guide/mm/migrate_offload.rst).
+ * After every round that copies, every byte of every destination is
+ * compared with its source.  Mode paired runs each offload round right
+ * before or after a CPU copy of the same folios: the speed of a TCG host
+ * changes within a second, and a ratio to a CPU run taken seconds apart
+ * measured the host.
  */
 #include <linux/debugfs.h>
 #include <linux/highmem.h>
@@ -28,13 +31,16 @@
 #define BENCH_MAX_ROUNDS	1000
 #define BENCH_MAX_BYTES		(128UL << 20)	/* per node */
 
-enum bench_mode { BENCH_CPU, BENCH_OFFLOAD, BENCH_ARBITRATION, BENCH_SPLIT };
+enum bench_mode {
+	BENCH_CPU, BENCH_OFFLOAD, BENCH_PAIRED, BENCH_ARBITRATION, BENCH_SPLIT
+};
+
 static const char * const bench_modes[] = {
-	"cpu", "offload", "arbitration", "split"
+	"cpu", "offload", "paired", "arbitration", "split"
 };
 
 static DEFINE_MUTEX(bench_lock);
-static char bench_result[256];
+static char bench_result[320];
 static struct task_struct *bench_task;	/* whose batches null migrators take */
 
 /*
@@ -119,6 +125,7 @@ static int bench_alloc(struct list_head *list, int nid, unsigned int order,
 static LIST_HEAD(bench_src);
 static LIST_HEAD(bench_dst);
 static unsigned int bench_order, bench_nr;
+static unsigned int bench_turn;	/* which of a pair runs first */
 
 static void bench_release(void)
 {
@@ -127,10 +134,8 @@ static void bench_release(void)
 	bench_nr = 0;
 }
 
-/* Sources filled, destinations zeroed: a run that copied nothing fails. */
 static int bench_folios(unsigned int order, unsigned int nr)
 {
-	struct folio *dst;
 	int ret = 0;
 
 	if (order != bench_order || nr != bench_nr) {
@@ -145,11 +150,17 @@ static int bench_folios(unsigned int order, unsigned int nr)
 		bench_order = order;
 		bench_nr = nr;
 	}
-	list_for_each_entry(dst, &bench_dst, lru) {
+	return 0;
+}
+
+static void bench_zero(struct list_head *dst_list)
+{
+	struct folio *dst;
+
+	list_for_each_entry(dst, dst_list, lru) {
 		folio_zero_range(dst, 0, folio_size(dst));
 		cond_resched();
 	}
-	return 0;
 }
 
 /*
@@ -213,6 +224,26 @@ static int bench_round(struct list_head *dst_list, struct list_head *src_list,
 	return 0;
 }
 
+/* One round of @mode: its time *@ns, until the first folio *@first_ns. */
+static int bench_time(enum bench_mode mode, struct mo_batch *b,
+		      unsigned int order, unsigned int nr, unsigned int *copied,
+		      u64 *ns, u64 *first_ns)
+{
+	u64 start = ktime_get_ns();
+	int ret = 0;
+
+	if (mode == BENCH_SPLIT)
+		bench_split(b, &bench_dst, &bench_src, nr, nr << order);
+	else
+		ret = bench_round(&bench_dst, &bench_src, nr, mode == BENCH_CPU,
+				  copied, first_ns);
+	*ns = ktime_get_ns() - start;
+	/* Batched, no folio is usable before the whole batch is. */
+	if (mode != BENCH_CPU)
+		*first_ns = *ns;
+	return ret;
+}
+
 static unsigned long bench_mismatched(struct list_head *dst_list,
 				      struct list_head *src_list)
 {
@@ -239,23 +270,26 @@ static int cmp_u64(const void *a, const void *b)
 static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 		     unsigned int rounds, unsigned int nulls)
 {
-	u64 *ns, *first, bytes = (u64)nr << (order + PAGE_SHIFT);
-	struct list_head *src = &bench_src, *dst = &bench_dst;
+	u64 *ns, *first, *ref, *ref_first, *paired;
+	u64 bytes = (u64)nr << (order + PAGE_SHIFT);
 	struct mo_batch *b = NULL;
-	unsigned int r, copied = nr;
+	unsigned int r, copied = nr, cpu_copied;
 	unsigned long bad = 0;
 	int ret;
 
 	/* Node 1 may have no memory, or not exist. */
 	if (!node_state(0, N_MEMORY) || !node_state(1, N_MEMORY))
 		return -ENODEV;
-	ns = kcalloc(2 * rounds, sizeof(*ns), GFP_KERNEL);
+	ns = kcalloc(5 * rounds, sizeof(*ns), GFP_KERNEL);
 	b = kmalloc(struct_size(b, sub, MO_MAX_MIGRATORS), GFP_KERNEL);
 	if (!ns || !b) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	first = ns + rounds;
+	ref = first + rounds;
+	ref_first = ref + rounds;
+	paired = ref_first + rounds;
 	ret = bench_folios(order, nr);
 	if (ret)
 		goto out;
@@ -265,33 +299,42 @@ static int bench_run(enum bench_mode mode, unsigned int order, unsigned int nr,
 			goto out;
 	}
 	for (r = 0; r < rounds && !ret; r++) {
-		u64 start = ktime_get_ns();
+		bool pair = mode == BENCH_PAIRED, cpu_first = bench_turn++ & 1;
 
-		if (mode == BENCH_SPLIT)
-			bench_split(b, dst, src, nr, nr << order);
-		else
-			ret = bench_round(dst, src, nr, mode == BENCH_CPU,
-					  &copied, &first[r]);
-		ns[r] = ktime_get_ns() - start;
-		/* Batched, no folio is usable before the whole batch is. */
-		if (mode != BENCH_CPU)
-			first[r] = ns[r];
+		if (pair && cpu_first)
+			ret = bench_time(BENCH_CPU, b, order, nr, &cpu_copied,
+					 &ref[r], &ref_first[r]);
+		/* Zeroed and checked: a round that copied nothing fails. */
+		if (!ret && mode <= BENCH_PAIRED)
+			bench_zero(&bench_dst);
+		if (!ret)
+			ret = bench_time(pair ? BENCH_OFFLOAD : mode, b, order, nr,
+					 &copied, &ns[r], &first[r]);
+		/* Before the CPU copy of the pair writes over the offload's. */
+		if (!ret && mode <= BENCH_PAIRED)
+			bad += bench_mismatched(&bench_dst, &bench_src);
+		if (!ret && pair && !cpu_first)
+			ret = bench_time(BENCH_CPU, b, order, nr, &cpu_copied,
+					 &ref[r], &ref_first[r]);
+		paired[r] = div64_u64(ref[r] * 1000, max_t(u64, ns[r], 1));
 		cond_resched();
 	}
 	if (mode >= BENCH_ARBITRATION)
 		bench_nulls_stop(nulls);
-	else if (!ret)
-		bad = bench_mismatched(dst, src);
 	if (ret)
 		goto out;
 	sort(ns, rounds, sizeof(*ns), cmp_u64, NULL);
 	sort(first, rounds, sizeof(*first), cmp_u64, NULL);
+	sort(ref, rounds, sizeof(*ref), cmp_u64, NULL);
+	sort(ref_first, rounds, sizeof(*ref_first), cmp_u64, NULL);
+	sort(paired, rounds, sizeof(*paired), cmp_u64, NULL);
 	snprintf(bench_result, sizeof(bench_result),
-		 "mode=%s order=%u folios=%u rounds=%u migrators=%u bytes=%llu median_ns=%llu min_ns=%llu max_ns=%llu mbps=%llu first_ns=%llu copied=%u bad_pages=%lu\n",
+		 "mode=%s order=%u folios=%u rounds=%u migrators=%u bytes=%llu median_ns=%llu min_ns=%llu max_ns=%llu mbps=%llu first_ns=%llu copied=%u bad_pages=%lu cpu_median_ns=%llu cpu_first_ns=%llu paired_permille=%llu\n",
 		 bench_modes[mode], order, nr, rounds, nulls, bytes, ns[rounds / 2],
 		 ns[0], ns[rounds - 1],
 		 div64_u64(bytes * NSEC_PER_USEC, max_t(u64, ns[rounds / 2], 1)),
-		 first[rounds / 2], copied, bad);
+		 first[rounds / 2], copied, bad, ref[rounds / 2],
+		 ref_first[rounds / 2], paired[rounds / 2]);
 	ret = bad ? -EIO : 0;
 out:
 	/* Destinations a migrator may still hold are not ours to reuse. */

@@ -467,14 +467,20 @@ trace_cmd_report() {
 }
 t trace.trace_cmd_report trace_cmd_report
 # The in-kernel copy benchmark of make bench: each mode copies every byte
-# (arbitration copies none), and a batch too large is refused.
+# (arbitration copies none), only paired times a CPU copy beside, and a
+# batch too large is refused.
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 BENCH=/sys/kernel/debug/migrate_offload/bench
 bench_modes() {
-	for mode in cpu offload arbitration; do
+	for mode in cpu offload paired arbitration; do
 		echo "$mode 9 2 1" > $BENCH || return 1
 		out=$(cat $BENCH); echo "$out"
-		case "$out" in *" copied=2 bad_pages=0") ;; *) return 1 ;; esac
+		case "$out" in *" copied=2 bad_pages=0 "*) ;; *) return 1 ;; esac
+		case "$out" in
+		*" cpu_median_ns=0 "*" paired_permille=0") [ $mode != paired ] ;;
+		*" cpu_median_ns=0 "* | *" paired_permille=0") false ;;
+		*) [ $mode = paired ] ;;
+		esac || return 1
 	done
 }
 t bench.modes bench_modes
@@ -486,7 +492,7 @@ bench_offload_none() {
 	echo "offload 0 64 2" > $BENCH; rc=$?
 	echo 1 > $MO/enabled
 	out=$(cat $BENCH); echo "$out"
-	[ $rc = 0 ] && case "$out" in *" copied=0 bad_pages=0") ;; *) false ;; esac
+	[ $rc = 0 ] && case "$out" in *" copied=0 bad_pages=0 "*) ;; *) false ;; esac
 }
 t bench.offload_left_to_cpu bench_offload_none
 # The arbitration migrator (top priority, reason syscall) declines other
@@ -513,7 +519,7 @@ bench_foreign() {
 	while [ $rc = 0 ] && [ $met = 0 ] && [ $runs -lt 30 ]; do
 		echo "arbitration 0 512 1000" > $BENCH || rc=1
 		out=$(cat $BENCH); runs=$((runs + 1))
-		case "$out" in *" copied=512 bad_pages=0") ;; *) echo "$out"; rc=1 ;; esac
+		case "$out" in *" copied=512 bad_pages=0 "*) ;; *) echo "$out"; rc=1 ;; esac
 		met=$(($(grep -c "migrator=bench_null0 " $TRACEFS/trace) - $(bench_null_subs 0)))
 	done
 	touch /tmp/stop; wait $pid
