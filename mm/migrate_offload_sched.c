@@ -95,13 +95,18 @@ atomic_long_t mo_cpu_throughput[MO_TP_CLASSES];
  * than the CPU at one and slower at another.  Calls of less than a chunk;
  * then folios below 64 KiB, below PMD size, PMD size and above.
  */
-static unsigned int mo_tp_class(const struct mo_pairs *p)
+static unsigned int mo_size_class(unsigned long pages, unsigned int nr)
 {
-	unsigned int order = ilog2(p->pages / max(p->nr, 1U));
+	unsigned int order = ilog2(pages / max(nr, 1U));
 
-	if (p->pages < MO_CHUNK_PAGES)
+	if (pages < MO_CHUNK_PAGES)
 		return 0;
 	return order < 4 ? 1 : order < PMD_ORDER ? 2 : 3;
+}
+
+static unsigned int mo_tp_class(const struct mo_pairs *p)
+{
+	return mo_size_class(p->pages, p->nr);
 }
 
 /*
@@ -500,38 +505,47 @@ static void mo_batch_put(struct mo_batch *b)
 
 /*
  * Whether the migrating CPU copies the batch of @src alone, without the
- * split: where the CPU shares, a batch of less than a chunk that every
- * migrator which could take it copies slower (mo_slowness()) would go to
- * the CPU anyway, after bookkeeping that costs as much as such a copy.  Any
- * doubt takes the split: no migrator, one on probation, faster or not
- * measured.  The slots whose turn to be measured comes (mo_measure_turn())
- * are set in @measure for the split.
+ * split: where the CPU shares, a batch of one chunk (one folio, or
+ * MO_CHUNK_PAGES at most) that every migrator which could take it copies
+ * slower (mo_slowness()) would go to the CPU anyway, its sub-batch of one
+ * chunk fewer than it may claim (mo_sub_limits()), after bookkeeping that
+ * costs as much as a small copy.  Such a migrator is slower in the size
+ * class @c of the batch, and in that of a call of less than a chunk where
+ * the split may deal a part of the batch to it (several candidates, or
+ * one that not every folio goes to).  Any doubt takes the split: no
+ * migrator, one on probation, faster or not measured.  The slots whose
+ * turn to be measured comes (mo_measure_turn()) are set in @measure for
+ * the split.
  */
 static bool mo_cpu_alone(const struct mo_table *t, int reason,
-			 struct list_head *src, unsigned long pages,
+			 struct list_head *src, unsigned int nr,
+			 unsigned long pages, unsigned int c,
 			 unsigned long *measure)
 {
-	unsigned long slots = 0;
+	unsigned long slots = 0, every = ULONG_MAX;
+	bool slow = false, part;
 	enum mo_health health;
 	struct folio *folio;
-	bool slow = false;
 	struct mo_entry *e;
 	unsigned int i;
 	long r;
 
 	if (t->reason[reason].cpu_copy != MO_CPU_SHARE ||
-	    pages >= MO_CHUNK_PAGES)
+	    (pages > MO_CHUNK_PAGES && nr > 1))
 		return false;
-	list_for_each_entry(folio, src, lru)
+	list_for_each_entry(folio, src, lru) {
 		slots |= t->route[reason][folio_order(folio)];
+		every &= t->route[reason][folio_order(folio)];
+	}
+	part = nr > 1 && c && (slots != every || hweight_long(slots) > 1);
 	for_each_set_bit(i, &slots, MO_MAX_MIGRATORS) {
 		e = t->slot[i].e;
 		health = READ_ONCE(e->health);
 		if (pages < t->slot[i].min_batch_pages ||
 		    health == MO_HEALTH_OUT)
 			continue;
-		r = health == MO_HEALTH_OK ? mo_slowness(e, 0) : 0;
-		if (!r)
+		r = health == MO_HEALTH_OK ? mo_slowness(e, c) : 0;
+		if (!r || (part && !mo_slowness(e, 0)))
 			return false;
 		if (mo_measure_turn(e, r))
 			*measure |= BIT(i);
@@ -551,24 +565,24 @@ struct mo_outcome {
 
 /*
  * Timing a copy costs two clock reads and an update of the average: under
- * QEMU TCG, 0.5 us of a 13.5 us batch of one 4 KiB folio.  The batches the
- * CPU copies alone are the smallest, and one in MO_ALONE_TIMED is timed:
- * the average follows the machine all the same, a little later.
+ * QEMU TCG, 0.5 us of a 13.5 us batch of one 4 KiB folio.  Of the batches
+ * of less than a chunk the CPU copies alone, one in MO_ALONE_TIMED is
+ * timed: the average follows the machine all the same, a little later.
  */
 #define MO_ALONE_TIMED		8
 static DEFINE_PER_CPU(unsigned int, mo_alone_batches);
 
 static void mo_copy_alone(struct list_head *dst, struct list_head *src,
-			  unsigned int nr, unsigned long pages,
+			  unsigned int nr, unsigned long pages, unsigned int c,
 			  struct mo_outcome *o)
 {
-	bool timed = !(this_cpu_inc_return(mo_alone_batches) % MO_ALONE_TIMED);
+	bool timed = c || !(this_cpu_inc_return(mo_alone_batches) % MO_ALONE_TIMED);
 	u64 start = timed ? local_clock() : 0;
 
 	if (folios_mc_copy(dst, src, nr))
 		return;
 	if (timed)
-		mo_update_throughput(&mo_cpu_throughput[0], pages << PAGE_SHIFT,
+		mo_update_throughput(&mo_cpu_throughput[c], pages << PAGE_SHIFT,
 				     mo_ns_since(start));
 	o->copied = nr;
 	o->pages = pages;
@@ -647,7 +661,7 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	const struct mo_table *t;
 	unsigned long pages = 0;
 	struct folio *folio;
-	unsigned int cpu;
+	unsigned int cpu, c;
 	int idx;
 
 	list_for_each_entry(folio, src_list, lru)
@@ -655,8 +669,9 @@ unsigned int migrate_offload_copy_batch(int reason, struct list_head *dst_list,
 	idx = srcu_read_lock(&migrate_offload_srcu);
 	t = srcu_dereference(mo_table, &migrate_offload_srcu);
 	if (nr && t->nr && pages >= t->reason[reason].min_batch_pages) {
-		if (mo_cpu_alone(t, reason, src_list, pages, &measure))
-			mo_copy_alone(dst_list, src_list, nr, pages, &o);
+		c = mo_size_class(pages, nr);
+		if (mo_cpu_alone(t, reason, src_list, nr, pages, c, &measure))
+			mo_copy_alone(dst_list, src_list, nr, pages, c, &o);
 		else
 			mo_copy_split(t, reason, measure, dst_list, src_list,
 				      nr, pages, &o);

@@ -18,6 +18,9 @@
 #include <linux/mm.h>
 #include <linux/xarray.h>
 
+#include <trace/events/migrate.h>
+#include <trace/events/migrate_offload.h>
+
 #include "../migrate_offload.h"
 
 /* A batch of src/dst folio pairs, linked through ->lru like migrate.c's. */
@@ -2025,6 +2028,69 @@ static void share_slow_measured_rarely(struct kunit *test)
 	atomic_long_set(&mo_cpu_throughput[0], cpu_tp);
 }
 
+/* The sub-batches of the last batch of @data, the task under test. */
+static unsigned int traced_subs;
+
+static void trace_subs(void *data, int reason, unsigned int folios,
+		       unsigned long pages, unsigned int copied,
+		       unsigned int subs, unsigned int left)
+{
+	if (current == data)
+		WRITE_ONCE(traced_subs, subs);
+}
+
+/*
+ * A batch of one chunk, a THP or MO_CHUNK_PAGES folios of 4 KiB, that the
+ * only migrator is measured slower at in its size class goes to the CPU
+ * without the split: no sub-batch is set up (the batch's tracepoint counts
+ * none).  The migrator is not measured at calls of less than a chunk,
+ * which the split would not make of such a batch.  One page more is two
+ * chunks, and takes the split, whose one sub-batch the CPU copies all the
+ * same: the migrator is never called.
+ */
+static void share_one_chunk_alone(struct kunit *test)
+{
+	static const struct {
+		unsigned int order, nr, subs;
+	} cases[] = {
+		{ PMD_ORDER, 1, 0 },
+		{ 0, MO_CHUNK_PAGES, 0 },
+		{ 0, MO_CHUNK_PAGES + 1, 1 },
+	};
+	long saved[MO_TP_CLASSES];
+	unsigned int i, subs;
+	struct test_batch *b;
+	struct mo_entry *e;
+
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+		kunit_skip(test, "needs CONFIG_TRACEPOINTS");
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	for (i = 0; i < MO_TP_CLASSES; i++) {
+		saved[i] = atomic_long_read(&mo_cpu_throughput[i]);
+		atomic_long_set(&mo_cpu_throughput[i], LONG_MAX / 8);
+		atomic_long_set(&e->class_tp[i], i ? 1 : 0);
+	}
+	atomic_set(&e->slow_rounds, 0);
+	fakes[0].mode = FAKE_COPY;
+	KUNIT_ASSERT_EQ(test, register_trace_migrate_offload_batch(trace_subs,
+								   current), 0);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		b = test_batch_alloc(test, cases[i].nr, cases[i].order);
+		WRITE_ONCE(traced_subs, UINT_MAX);
+		copy_batch(MR_SYSCALL, b);
+		expect_batch_copied(test, b);
+		subs = READ_ONCE(traced_subs);
+		KUNIT_EXPECT_EQ_MSG(test, subs, cases[i].subs, "order %u x %u",
+				    cases[i].order, cases[i].nr);
+	}
+	unregister_trace_migrate_offload_batch(trace_subs, current);
+	tracepoint_synchronize_unregister();
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 0);
+	for (i = 0; i < MO_TP_CLASSES; i++)
+		atomic_long_set(&mo_cpu_throughput[i], saved[i]);
+}
+
 /*
  * Whatever a migrator does with its chunks, every pair is copied, once:
  * by a migrator, by the CPU beside it, or by the CPU after a failure.
@@ -2093,6 +2159,7 @@ static struct kunit_case share_cases[] = {
 	KUNIT_CASE_SLOW(share_cpu_copies_the_rest),
 	KUNIT_CASE(share_slow_class_gets_nothing),
 	KUNIT_CASE(share_slow_measured_rarely),
+	KUNIT_CASE(share_one_chunk_alone),
 	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
 	KUNIT_CASE(share_off_cpu_copies_nothing),
 	{}
