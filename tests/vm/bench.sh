@@ -204,7 +204,7 @@ lat() {
 		printf "p50_us=%.0f p99_us=%.0f folios=%d\n", v[int((NR + 1) / 2)], v[p], NR }'
 }
 round=1
-while [ $round -le ${LAT_ROUNDS:-5} ]; do
+while [ $round -le ${LAT_ROUNDS:-3} ]; do
 	for batch in "pages 1" "pages 8" "pages 64" "pages 512" "thp 1"; do
 		set -- $batch
 		for config in cpu mtcopy2 dcbm dcbm-half; do
@@ -231,7 +231,7 @@ echo 0 > $T/events/enable
 # every folio, interleaved in each round, for mtcopy (1 thread) and dcbm.
 part verify
 round=1
-while [ $round -le ${VERIFY_ROUNDS:-5} ]; do
+while [ $round -le ${VERIFY_ROUNDS:-3} ]; do
 	for batch in "9 8" "0 512"; do
 		for config in mtcopy1 dcbm; do
 			use $config
