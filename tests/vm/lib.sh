@@ -3,16 +3,20 @@
 
 MB=${MB:-64}
 
-# t NAME CMD...: run CMD, report "VMTEST ok NAME" or "VMTEST not ok NAME".
+# t NAME CMD...: run CMD, report "VMTEST ok NAME" or "VMTEST not ok NAME",
+# after CMD's output and the seconds it took (where a layer's time goes).
 t() {
 	name=$1; shift
+	read -r t_start _ < /proc/uptime
 	if out=$("$@" 2>&1); then
-		echo "$out" | sed "s/^/# $name: /"
-		echo "VMTEST ok $name"
+		t_result=ok
 	else
-		echo "$out" | sed "s/^/# $name: /"
-		echo "VMTEST not ok $name"
+		t_result="not ok"
 	fi
+	read -r t_end _ < /proc/uptime
+	echo "$out" | sed "s/^/# $name: /"
+	echo "# $name: $((${t_end%.*} - ${t_start%.*})) s"
+	echo "VMTEST $t_result $name"
 }
 
 # must CMD...: a setup step; its failure is a failed test of its own.

@@ -41,6 +41,7 @@
  * every byte is intact and the memory went where HOW says.
  */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -99,11 +100,19 @@ static long sys_move_pages(unsigned long count, void **pages,
  */
 static uint64_t run_seed;
 
+/*
+ * Byte i of the data is byte i % 8 of word i / 8, little-endian: filled and
+ * checked a word at a time (a byte at a time took most of the time of a
+ * 4 MiB cell under TCG besides its migration).
+ */
+static uint64_t pattern_word(size_t w, unsigned int seed)
+{
+	return htole64(w * 0x9E3779B97F4A7C15ULL + seed + run_seed);
+}
+
 static unsigned char pattern(size_t i, unsigned int seed)
 {
-	uint64_t x = (i / 8) * 0x9E3779B97F4A7C15ULL + seed + run_seed;
-
-	return (unsigned char)(x >> (8 * (i % 8)));
+	return (unsigned char)(le64toh(pattern_word(i / 8, seed)) >> (8 * (i % 8)));
 }
 
 /*
@@ -272,13 +281,19 @@ static int do_soft_offline(void)
 	return 0;
 }
 
-/* Take the memory blocks holding the pages offline, then online again. */
+/*
+ * Take the memory blocks holding the pages offline, then online again, each
+ * once: the data of one lands in others, and a block taken offline again
+ * whenever the pages went back to it was taken offline 98 times for a
+ * 128 MiB cell (106 s on the KASAN kernel).
+ */
 static int do_offline(void)
 {
 	unsigned long i, n = pages_count(), done = 0;
 	uint64_t *pfn = malloc(n * sizeof(*pfn));
+	unsigned int nr_tried = 0, j;
 	char path[128] = "";
-	long b, block, last = -1;
+	long b, block, tried[256];
 	int fd;
 
 	if (!pfn || page_pfns(pfn))
@@ -293,9 +308,11 @@ static int do_offline(void)
 		return -1;
 	for (i = 0; i < n; i++) {
 		b = pfn[i] * psize / block;
-		if (b == last)
+		for (j = 0; j < nr_tried && tried[j] != b; j++)
+			;
+		if (j < nr_tried || nr_tried == sizeof(tried) / sizeof(*tried))
 			continue;
-		last = b;
+		tried[nr_tried++] = b;
 		snprintf(path, sizeof(path),
 			 "/sys/devices/system/memory/memory%ld/state", b);
 		if (!write_file(path, "offline")) {
@@ -768,8 +785,8 @@ static int prepare(const char *kind, const char *how)
 		perror("mbind node 0");
 		return -1;
 	}
-	for (i = 0; i < size; i++)
-		buf[i] = pattern(pattern_index(i, ksm), 0);
+	for (i = 0; i < size / 8; i++)
+		((uint64_t *)buf)[i] = pattern_word(pattern_index(i * 8, ksm) / 8, 0);
 	if (set_policy(MPOL_DEFAULT, 0))
 		return -1;
 	if (!strcmp(kind, "mlock") && mlock(buf, size)) {
@@ -803,12 +820,16 @@ static int prepare(const char *kind, const char *how)
 static size_t check_pattern(const char *kind, unsigned int seed)
 {
 	int ksm = !strcmp(kind, "ksm"), writers = !strcmp(kind, "writers");
-	size_t i, bad = 0;
+	const uint64_t *word = (const uint64_t *)buf;
+	size_t i, b, bad = 0;
+	uint64_t diff;
 
-	for (i = 0; i < size; i++) {
-		if (writers && i % psize < (size_t)psize / 2)
+	for (i = 0; i < size / 8; i++) {
+		if (writers && i * 8 % psize < (size_t)psize / 2)
 			continue;
-		bad += buf[i] != pattern(pattern_index(i, ksm), seed);
+		diff = word[i] ^ pattern_word(pattern_index(i * 8, ksm) / 8, seed);
+		for (b = 0; diff && b < 8; b++)	/* bytes, as they lie */
+			bad += !!((unsigned char *)&diff)[b];
 	}
 	return bad;
 }
@@ -822,8 +843,8 @@ static void fill(unsigned int seed)
 {
 	size_t i;
 
-	for (i = 0; i < size; i++)
-		buf[i] = pattern(i, seed);
+	for (i = 0; i < size / 8; i++)
+		((uint64_t *)buf)[i] = pattern_word(i, seed);
 }
 
 /*
