@@ -2092,6 +2092,41 @@ static void share_one_chunk_alone(struct kunit *test)
 }
 
 /*
+ * Nothing runs beside a batch of one chunk: the CPU would wait for the
+ * migrator that has it, and pay the hop to wake it.  A migrator measured at
+ * the CPU's speed, or a fifth faster, does not get a THP alone; one twice
+ * as fast does.
+ */
+static void share_one_chunk_needs_faster(struct kunit *test)
+{
+	static const struct {
+		long tp;
+		int calls;
+	} cases[] = { { 1000, 0 }, { 1200, 0 }, { 2000, 1 } };
+	long saved = atomic_long_read(&mo_cpu_throughput[3]);
+	struct test_batch *b;
+	struct mo_entry *e;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	fakes[0].mode = FAKE_COPY;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		atomic_long_set(&mo_cpu_throughput[3], 1000);
+		atomic_long_set(&e->class_tp[3], cases[i].tp);
+		atomic_set(&e->slow_rounds, 0);
+		atomic_set(&fakes[0].calls, 0);
+		b = test_batch_alloc(test, 1, PMD_ORDER);
+		copy_batch(MR_SYSCALL, b);
+		expect_batch_copied(test, b);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fakes[0].calls),
+				    cases[i].calls, "measured at %ld, the CPU at 1000",
+				    cases[i].tp);
+	}
+	atomic_long_set(&mo_cpu_throughput[3], saved);
+}
+
+/*
  * Whatever a migrator does with its chunks, every pair is copied, once:
  * by a migrator, by the CPU beside it, or by the CPU after a failure.
  */
@@ -2160,6 +2195,7 @@ static struct kunit_case share_cases[] = {
 	KUNIT_CASE(share_slow_class_gets_nothing),
 	KUNIT_CASE(share_slow_measured_rarely),
 	KUNIT_CASE(share_one_chunk_alone),
+	KUNIT_CASE(share_one_chunk_needs_faster),
 	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
 	KUNIT_CASE(share_off_cpu_copies_nothing),
 	{}
