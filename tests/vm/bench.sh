@@ -65,18 +65,22 @@ use() {
 # Events of a migration that cost more than its copy: a THP split or
 # failed, direct compaction for a destination THP.
 EVENTS="thp_migration_split thp_migration_fail compact_stall pgmigrate_fail"
-events() { for e in $EVENTS; do grep "^$e " /proc/vmstat | cut -d' ' -f2; done; }
+events() {
+	awk -v e="$EVENTS" 'BEGIN { n = split(e, w); for (i = 1; i <= n; i++) at[w[i]] = i }
+		$1 in at { v[at[$1]] = $2 } END { for (i = 1; i <= n; i++) print v[i] }' /proc/vmstat
+}
 
-# Each run starts from compacted memory, so that the destination THPs are
-# there to take (what is measured is the migration, not compaction); the
-# events above are printed for every run that had any.
+# Each THP run starts from compacted memory, so that the destination THPs
+# are there to take (what is measured is the migration, not compaction;
+# 0.1 to 0.9 s a run, which 4 KiB folios do not need); the events above
+# are printed for every run that had any.
 part migration
 round=1
 while [ $round -le ${MIG_ROUNDS:-15} ]; do
 	for kind in thp pages; do
 		for config in cpu mtcopy1 mtcopy2 dcbm both; do
 			use $config
-			echo 1 > /proc/sys/vm/compact_memory
+			[ $kind = thp ] && echo 1 > /proc/sys/vm/compact_memory
 			e0=$(events)
 			out=$(migrate_check $kind move_pages $MB) || { echo "BENCH_FAIL $config $kind"; continue; }
 			echo "BENCH $round $config $kind $(echo "$out" | sed 's/.*mbps=\([0-9]*\).*/\1/')"
@@ -119,28 +123,36 @@ echo "BENCH_CPU_MBPS $CPU_MBPS"
 # Copies of 16 MiB and more are timed once a round (a copy of 128 MiB
 # takes most of a second here, and five of them took most of the time of
 # make bench); smaller ones REPS times, their median.
-reps() { r=$((4096 / ($2 << $1))); [ $r -gt $REPS ] && r=$REPS; echo $((r ? r : 1)); }
 # The benchmark allocates a shape's folios for its first configuration
 # and keeps them for the others: the order turns every round, so that no
 # configuration is always the one that runs on folios just allocated.
+# Every other shape runs it backwards: it starts with the engine speed the
+# shape before ended with, one reload of dcbm fewer (376 instead of 496).
 # The CPU alone is no configuration here: mode paired runs every round
 # right before or after a CPU copy of the same folios (cpu_median_ns,
 # paired_permille), which a CPU run seconds away did not pair: 9 x 8 THPs,
 # the feature with no migrator against the CPU, read 0.85 to 1.35.
 CONFIGS="mtcopy1 mtcopy2 dcbm both dcbm-fallback dcbm-half dcbm-quarter"
-turn() {
-	n=$(($1 % 7)) h=
+turn() {	# ROUND BACKWARDS
+	n=$(($1 % 7)) h= b=
 	set -- $CONFIGS
 	while [ $n -gt 0 ]; do h="$h $1"; shift; n=$((n - 1)); done
-	echo "$*$h"
+	set -- $* $h
+	[ $2 = 1 ] || { echo "$*"; return; }
+	for c; do b="$c $b"; done
+	echo "$b"
 }
-round=1
+round=1 shape=0
 while [ $round -le ${PHASE_ROUNDS:-15} ]; do
 	for order in 0 4 9; do
 		for nr in 1 8 64 512; do
 			# At most 128 MiB a node: 512 THPs would need 1 GiB.
 			[ $(((nr << order) / 256)) -le 128 ] || continue
-			for config in $(turn $round); do
+			reps=$((4096 / (nr << order)))
+			[ $reps -gt $REPS ] && reps=$REPS
+			[ $reps = 0 ] && reps=1
+			shape=$((shape + 1))
+			for config in $(turn $round $((shape % 2))); do
 				# The old behaviour, for reference: every third
 				# round (its runs took about 3 s of every round).
 				[ $config = dcbm-fallback ] && [ $((round % 3)) != 1 ] &&
@@ -149,10 +161,14 @@ while [ $round -le ${PHASE_ROUNDS:-15} ]; do
 				# A run right after a reload measures the fresh engine
 				# and the guest waking from the idle of the reload: 4
 				# KiB x 1 and x 8 at a quarter speed ran 9 and 10 times
-				# in 10 slower than the run after it.  Not timed.
-				[ $RELOADED = 1 ] && echo "offload $order $nr 1" > $B
-				echo "paired $order $nr $(reps $order $nr)" > $B &&
-					echo "BENCH_PHASE $round $config $(cat $B)"
+				# in 10 slower than the run after it.  Not timed.  A
+				# copy of 16 MiB or more, timed once, is long beside
+				# the wake-up and measures the engine in its first
+				# chunks: none (a second a round at 128 MiB).
+				[ $RELOADED = 1 ] && [ $reps -gt 1 ] &&
+					echo "offload $order $nr 1" > $B
+				echo "paired $order $nr $reps" > $B && read -r res < $B &&
+					echo "BENCH_PHASE $round $config $res"
 			done
 		done
 	done
@@ -169,12 +185,12 @@ round=1
 while [ $round -le ${ARB_ROUNDS:-15} ]; do
 	for nr in 1 8 64 512; do
 		echo 0 > $MO/enabled
-		echo "cpu 0 $nr $REPS" > $B && echo "BENCH_ARB $round $(cat $B)"
+		echo "cpu 0 $nr $REPS" > $B && read -r res < $B && echo "BENCH_ARB $round $res"
 		echo 1 > $MO/enabled; cpu_copy_all fallback
 		for n in 1 2 4 8 16; do
 			for mode in split arbitration; do
 				echo "$mode 0 $nr 50 $n" > $B &&
-					echo "BENCH_ARB $round $(cat $B)"
+					read -r res < $B && echo "BENCH_ARB $round $res"
 			done
 		done
 	done
@@ -243,7 +259,7 @@ while [ $round -le ${VERIFY_ROUNDS:-3} ]; do
 			for v in $vs; do
 				echo $v > $M/$m/verify
 				echo "offload $batch $REPS" > $B &&
-					echo "BENCH_VERIFY $round $m $v $(cat $B)"
+					read -r res < $B && echo "BENCH_VERIFY $round $m $v $res"
 			done
 			echo 0 > $M/$m/verify
 		done
