@@ -218,6 +218,8 @@ struct mo_sub {
 	int ret;
 	unsigned int first, chunks;	/* its chunks in mo_batch.chunk[] */
 	unsigned int keep, ratio;	/* see mo_sub_limits() */
+	unsigned int tp_class;		/* mo_tp_class() of its first chunk */
+	bool paced;			/* ratio follows each measurement */
 	atomic_t claim;
 	struct mo_batch *batch;
 	struct work_struct work;

@@ -233,23 +233,28 @@ static bool mo_measure_turn(struct mo_entry *e, long r)
  * What a migrator may claim beside the CPU, from the throughputs measured
  * per call and per CPU chunk in the size class of its first chunk.  One at
  * least as fast, or not measured yet, keeps its first chunk (the CPU does
- * not take it) and claims while any is left.  One r times slower claims the
- * next chunk only while r are left, the CPU's work meanwhile: it adds
- * bandwidth to long batches and none to a batch the CPU copies before one
- * of its chunks, where it gets no work (a THP alone).  Once every 32 * r
- * rounds it claims as a fast one, to be measured: alike batches lose at
- * most 1/32 of the CPU's time.  Until the CPU is measured, no chunk is
- * kept.  A migrator on probation keeps its one folio.
+ * not take it).  One r times slower claims the next chunk only while r are
+ * left, the CPU's work meanwhile: it adds bandwidth to long batches and
+ * none to a batch the CPU copies before one of its chunks, where it gets
+ * no work (a THP alone).  Once every 32 * r rounds it keeps its first
+ * chunk as a fast one, to be measured: alike batches lose at most 1/32 of
+ * the CPU's time.  After each chunk it copied, r follows the measurement
+ * (mo_sub_run()): an engine measured for the first time in this batch, a
+ * fresh one at a quarter of the CPU's speed, claimed every chunk it could
+ * and held 8 THPs at 0.67x the CPU alone.  Until the CPU is measured, no
+ * chunk is kept.  A migrator on probation keeps its one folio.
  */
 static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 {
 	struct mo_sub *s = &b->sub[i];
-	unsigned int c = mo_tp_class(&b->chunk[s->first].pairs);
-	long r = mo_slowness(s->e, c);
+	long r;
 
-	s->keep = !!atomic_long_read(&mo_cpu_throughput[c]);
+	s->tp_class = mo_tp_class(&b->chunk[s->first].pairs);
+	r = mo_slowness(s->e, s->tp_class);
+	s->keep = !!atomic_long_read(&mo_cpu_throughput[s->tp_class]);
 	s->ratio = 1;
-	if (!b->share || (b->probe & BIT(i))) {
+	s->paced = b->share && !(b->probe & BIT(i));
+	if (!s->paced) {
 		s->keep = U16_MAX;
 	} else if (r && !(b->measure & BIT(i)) && !mo_measure_turn(s->e, r)) {
 		s->keep = 0;
@@ -268,6 +273,8 @@ static void mo_sub_run(struct mo_batch *b, struct mo_sub *s)
 		k->ret = mo_call(s->e, &k->pairs);
 		if (k->ret)
 			break;
+		if (s->paced)
+			WRITE_ONCE(s->ratio, max(mo_slowness(s->e, s->tp_class), 1L));
 	}
 }
 
@@ -344,7 +351,7 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 		mo_sub_run(b, &b->sub[__ffs(pending)]);
 	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
 		s = &b->sub[i];
-		if (!b->share || mo_unclaimed(s, 0) >= (int)s->ratio ||
+		if (!b->share || mo_unclaimed(s, 0) >= (int)READ_ONCE(s->ratio) ||
 		    !cancel_work(&s->work))
 			flush_work(&s->work);
 	}

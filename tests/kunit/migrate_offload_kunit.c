@@ -2127,6 +2127,37 @@ static void share_one_chunk_needs_faster(struct kunit *test)
 }
 
 /*
+ * A migrator's claims follow its measurement from its first chunk on: one
+ * not measured yet keeps its first chunk of a batch, as one that may be
+ * faster than the CPU, and, measured by that chunk many times slower,
+ * claims no other while fewer chunks than that are left; the CPU copies
+ * them.  (Paced by the measurement taken before the batch only, it
+ * claimed every chunk it reached first.)
+ */
+static void share_paced_after_first_chunk(struct kunit *test)
+{
+	struct mo_stats __percpu *rs = &mo_reason_stats[MR_SYSCALL];
+	struct test_batch *b = test_batch_alloc(test, 32 * MO_CHUNK_PAGES, 0);
+	long saved = atomic_long_read(&mo_cpu_throughput[1]);
+	long shared = mo_stat_read(rs, MO_STAT_SHARED);
+	struct mo_entry *e;
+
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	e = fake_entry(test, &fakes[0]);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&e->class_tp[1]), 0);
+	atomic_long_set(&mo_cpu_throughput[1], LONG_MAX / 8);
+	fakes[0].mode = FAKE_COPY;
+	copy_batch(MR_SYSCALL, b);
+	expect_batch_copied(test, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fakes[0].calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fakes[0].pages), MO_CHUNK_PAGES);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&e->class_tp[1]), 0);
+	KUNIT_EXPECT_EQ(test, mo_stat_read(rs, MO_STAT_SHARED) - shared,
+			31 * MO_CHUNK_PAGES);
+	atomic_long_set(&mo_cpu_throughput[1], saved);
+}
+
+/*
  * Whatever a migrator does with its chunks, every pair is copied, once:
  * by a migrator, by the CPU beside it, or by the CPU after a failure.
  */
@@ -2196,6 +2227,7 @@ static struct kunit_case share_cases[] = {
 	KUNIT_CASE(share_slow_measured_rarely),
 	KUNIT_CASE(share_one_chunk_alone),
 	KUNIT_CASE(share_one_chunk_needs_faster),
+	KUNIT_CASE(share_paced_after_first_chunk),
 	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
 	KUNIT_CASE(share_off_cpu_copies_nothing),
 	{}
