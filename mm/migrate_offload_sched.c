@@ -19,6 +19,7 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -322,6 +323,60 @@ static void mo_steal(struct mo_batch *b, unsigned long pending)
 	}
 }
 
+/* @cpu is idle, not the migrating CPU, nor one of the @n in @taken. */
+static bool mo_cpu_free(int cpu, const int *taken, unsigned int n)
+{
+	unsigned int i;
+
+	if (cpu == raw_smp_processor_id() || !available_idle_cpu(cpu))
+		return false;
+	for (i = 0; i < n; i++)
+		if (taken[i] == cpu)
+			return false;
+	return true;
+}
+
+#define MO_IDLE_PROBES		64
+
+/*
+ * Where to queue a worker of the batch: an idle CPU of node @nid, the
+ * destination of its first folio, or else of any node, that no other
+ * worker of the batch was queued on (@taken, @n).  mo_wq is unbound and
+ * runs a work item in the pod, by default the last-level cache, of the
+ * CPU it is queued on.  Queued from the migrating CPU, whose pod may be
+ * itself alone (one CPU a socket, as on the test VMs), the worker started
+ * there, beside the batch's copy, until the scheduler moved it: every
+ * worker of four batches of 64 THPs did.  At most MO_IDLE_PROBES CPUs are
+ * looked at; none idle, WORK_CPU_UNBOUND.
+ */
+static int mo_worker_cpu(int nid, const int *taken, unsigned int n)
+{
+	unsigned int probes = 0;
+	int cpu;
+
+	for_each_cpu_and(cpu, cpumask_of_node(nid), cpu_online_mask) {
+		if (mo_cpu_free(cpu, taken, n))
+			return cpu;
+		if (++probes == MO_IDLE_PROBES)
+			return WORK_CPU_UNBOUND;
+	}
+	for_each_online_cpu(cpu) {
+		if (cpu_to_node(cpu) == nid)
+			continue;
+		if (mo_cpu_free(cpu, taken, n))
+			return cpu;
+		if (++probes == MO_IDLE_PROBES)
+			break;
+	}
+	return WORK_CPU_UNBOUND;
+}
+
+static int mo_sub_nid(struct mo_batch *b, struct mo_sub *s)
+{
+	return folio_nid(list_first_entry(&b->chunk[s->first].pairs.dst,
+					  struct folio, lru));
+}
+
 /*
  * Run the @pending sub-batches concurrently on mo_wq.  Sharing, the caller
  * copies what no migrator has claimed, then waits for what is in flight;
@@ -331,8 +386,9 @@ static void mo_steal(struct mo_batch *b, unsigned long pending)
 static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 {
 	unsigned long queued = b->share ? pending : pending & (pending - 1);
+	int cpus[MO_MAX_MIGRATORS];
+	unsigned int i, n = 0;
 	struct mo_sub *s;
-	unsigned int i;
 
 	for_each_set_bit(i, &pending, MO_MAX_MIGRATORS) {
 		s = &b->sub[i];
@@ -343,7 +399,8 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 			continue;
 		}
 		INIT_WORK(&s->work, mo_sub_workfn);
-		queue_work(mo_wq, &s->work);
+		cpus[n] = mo_worker_cpu(mo_sub_nid(b, s), cpus, n);
+		queue_work_on(cpus[n++], mo_wq, &s->work);
 	}
 	if (b->share)
 		mo_steal(b, pending);

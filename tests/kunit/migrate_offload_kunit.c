@@ -315,6 +315,7 @@ struct fake {
 	atomic_long_t pages;
 	atomic_long_t to_node[2];	/* pages copied to node 0, 1 */
 	struct task_struct *task;
+	int cpu;			/* where the last call started */
 	struct completion entered, release;
 };
 
@@ -333,6 +334,7 @@ static int fake_copy(struct fake *f, struct list_head *dst_list,
 	}
 	call = atomic_inc_return(&f->calls);
 	f->task = current;
+	f->cpu = raw_smp_processor_id();
 	if (f->mode == FAKE_BLOCK) {
 		complete(&f->entered);
 		wait_for_completion(&f->release);
@@ -2158,6 +2160,34 @@ static void share_paced_after_first_chunk(struct kunit *test)
 }
 
 /*
+ * A migrator's worker is queued on an idle CPU, not on the migrating one:
+ * queued from the migrating CPU, whose pod on the test VMs (one CPU a
+ * socket) is that CPU alone, it started there, beside the batch's copy.
+ */
+static void share_worker_beside_migrating_cpu(struct kunit *test)
+{
+	struct kthread_call batch = { .b = test_batch_alloc(test, 512, 0) };
+	struct task_struct *task;
+	int cpu;
+
+	if (num_online_cpus() < 2 || !cpu_online(0))
+		kunit_skip(test, "needs CPU 0 and another");
+	init_completion(&batch.done);
+	KUNIT_ASSERT_EQ(test, migrate_offload_start(&fakes[0].m), 0);
+	fakes[0].mode = FAKE_BLOCK;
+	task = kthread_create(batch_thread, &batch, "mo_batch");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	kthread_bind(task, 0);
+	wake_up_process(task);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&fakes[0].entered, 10 * HZ), 0);
+	cpu = READ_ONCE(fakes[0].cpu);
+	complete_all(&fakes[0].release);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&batch.done, 10 * HZ), 0);
+	expect_batch_copied(test, batch.b);
+	KUNIT_EXPECT_NE(test, cpu, 0);
+}
+
+/*
  * Whatever a migrator does with its chunks, every pair is copied, once:
  * by a migrator, by the CPU beside it, or by the CPU after a failure.
  */
@@ -2228,6 +2258,7 @@ static struct kunit_case share_cases[] = {
 	KUNIT_CASE(share_one_chunk_alone),
 	KUNIT_CASE(share_one_chunk_needs_faster),
 	KUNIT_CASE(share_paced_after_first_chunk),
+	KUNIT_CASE(share_worker_beside_migrating_cpu),
 	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
 	KUNIT_CASE(share_off_cpu_copies_nothing),
 	{}
