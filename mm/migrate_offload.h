@@ -210,8 +210,12 @@ struct mo_pairs {
  * run; after it, those that failed, and the first error.  The migrator
  * claims chunks from the head, the migrating CPU from the tail: @claim
  * holds the next chunk of the head in its low 16 bits and the end of the
- * unclaimed ones above.
+ * unclaimed ones above, in units of MO_CLAIM_END.  @ratio is in
+ * 1/MO_RATIO_ONE of a chunk.
  */
+#define MO_CLAIM_END		0x10000
+#define MO_RATIO_ONE		16
+
 struct mo_sub {
 	struct mo_pairs pairs;
 	struct mo_entry *e;
@@ -270,6 +274,10 @@ unsigned long mo_split_assign(struct mo_batch *b, struct mo_pairs *from,
 			      bool first);
 void mo_split_uncharge(struct mo_batch *b, unsigned int i, unsigned long pages);
 void mo_split_end(struct mo_batch *b);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+int mo_claim(struct mo_sub *s, bool tail);
+#endif
 
 /* Health (migrate_offload_health.c) */
 extern const char * const mo_health_names[MO_HEALTH_OUT + 1];

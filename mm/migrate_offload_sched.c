@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
+#include <kunit/visibility.h>
 
 #include <trace/events/migrate.h>
 #include <trace/events/migrate_offload.h>
@@ -181,7 +182,22 @@ static int mo_call(struct mo_entry *e, struct mo_pairs *p)
 	return ret;
 }
 
-#define MO_CLAIM_END		0x10000
+/*
+ * Whether @n unclaimed chunks are too few for the migrator of @s to claim
+ * one: the CPU would copy them before the migrator copied one (s->ratio),
+ * and, once it took a chunk of @s (@cpu_took), the half it has left on
+ * average of the one it copies.  Counted in whole chunks, a migrator a
+ * little slower than the CPU (mtcopy with one thread) needed two left; its
+ * worker, starting after the CPU took the tail of a batch of two chunks
+ * (order 4 x 8), claimed nothing: 0.92x the CPU alone, 1.09x with the
+ * chunk in progress counted.  Before the CPU took one, nothing is in
+ * progress: a migrator slower than the CPU does not take a last chunk.
+ */
+static bool mo_too_few(struct mo_sub *s, int n, bool cpu_took)
+{
+	return n * MO_RATIO_ONE + (cpu_took ? MO_RATIO_ONE / 2 : 0) <
+	       (int)READ_ONCE(s->ratio);
+}
 
 /* The chunks of @s no one has claimed, from the @from th on. */
 static int mo_unclaimed(struct mo_sub *s, unsigned int from)
@@ -193,11 +209,11 @@ static int mo_unclaimed(struct mo_sub *s, unsigned int from)
 }
 
 /*
- * Claim a chunk of @s: the next from the head for its migrator, while at
- * least s->ratio are unclaimed; the last from the tail for the migrating
- * CPU, but not the first s->keep.  The index in mo_batch.chunk[], or -1.
+ * Claim a chunk of @s: the next from the head for its migrator, while not
+ * too few are unclaimed; the last from the tail for the migrating CPU, but
+ * not the first s->keep.  The index in mo_batch.chunk[], or -1.
  */
-static int mo_claim(struct mo_sub *s, bool tail)
+VISIBLE_IF_KUNIT int mo_claim(struct mo_sub *s, bool tail)
 {
 	int old = atomic_read(&s->claim), head, end;
 
@@ -205,7 +221,7 @@ static int mo_claim(struct mo_sub *s, bool tail)
 		head = old & (MO_CLAIM_END - 1);
 		end = old / MO_CLAIM_END;
 		if (tail ? end <= max_t(int, head, s->keep) :
-			   end - head < (int)s->ratio)
+			   mo_too_few(s, end - head, end < (int)s->chunks))
 			return -1;
 	} while (!atomic_try_cmpxchg(&s->claim, &old,
 				     tail ? old - MO_CLAIM_END : old + 1));
@@ -224,6 +240,21 @@ static long mo_slowness(struct mo_entry *e, unsigned int c)
 	return tp && tp < cpu ? min_t(long, DIV_ROUND_UP(cpu, tp), U16_MAX) : 0;
 }
 
+/*
+ * How many chunks, in 1/MO_RATIO_ONE of one, the CPU copies while @e
+ * copies one of size class @c: MO_RATIO_ONE if it is not slower, or either
+ * is not measured yet.
+ */
+static unsigned int mo_claim_ratio(struct mo_entry *e, unsigned int c)
+{
+	long tp = atomic_long_read(&e->class_tp[c]);
+	long cpu = atomic_long_read(&mo_cpu_throughput[c]);
+
+	if (!tp || tp >= cpu)
+		return MO_RATIO_ONE;
+	return min_t(u64, mul_u64_u64_div_u64(cpu, MO_RATIO_ONE, tp), U16_MAX);
+}
+
 /* Whether @e, @r times slower than the CPU, is to be measured this round. */
 static bool mo_measure_turn(struct mo_entry *e, long r)
 {
@@ -235,15 +266,15 @@ static bool mo_measure_turn(struct mo_entry *e, long r)
  * per call and per CPU chunk in the size class of its first chunk.  One at
  * least as fast, or not measured yet, keeps its first chunk (the CPU does
  * not take it).  One r times slower claims the next chunk only while r are
- * left, the CPU's work meanwhile: it adds bandwidth to long batches and
- * none to a batch the CPU copies before one of its chunks, where it gets
- * no work (a THP alone).  Once every 32 * r rounds it keeps its first
- * chunk as a fast one, to be measured: alike batches lose at most 1/32 of
- * the CPU's time.  After each chunk it copied, r follows the measurement
- * (mo_sub_run()): an engine measured for the first time in this batch, a
- * fresh one at a quarter of the CPU's speed, claimed every chunk it could
- * and held 8 THPs at 0.67x the CPU alone.  Until the CPU is measured, no
- * chunk is kept.  A migrator on probation keeps its one folio.
+ * left, the CPU's work meanwhile (mo_too_few()): it adds bandwidth to long
+ * batches and none to a batch the CPU copies before one of its chunks,
+ * where it gets no work (a THP alone).  Once every 32 * r rounds it keeps
+ * its first chunk as a fast one, to be measured: alike batches lose at
+ * most 1/32 of the CPU's time.  After each chunk it copied, r follows the
+ * measurement (mo_sub_run()): an engine measured for the first time in
+ * this batch, a fresh one at a quarter of the CPU's speed, claimed every
+ * chunk it could and held 8 THPs at 0.67x the CPU alone.  Until the CPU is
+ * measured, no chunk is kept.  A migrator on probation keeps its one folio.
  */
 static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 {
@@ -253,13 +284,13 @@ static void mo_sub_limits(struct mo_batch *b, unsigned int i)
 	s->tp_class = mo_tp_class(&b->chunk[s->first].pairs);
 	r = mo_slowness(s->e, s->tp_class);
 	s->keep = !!atomic_long_read(&mo_cpu_throughput[s->tp_class]);
-	s->ratio = 1;
+	s->ratio = MO_RATIO_ONE;
 	s->paced = b->share && !(b->probe & BIT(i));
 	if (!s->paced) {
 		s->keep = U16_MAX;
 	} else if (r && !(b->measure & BIT(i)) && !mo_measure_turn(s->e, r)) {
 		s->keep = 0;
-		s->ratio = r;
+		s->ratio = mo_claim_ratio(s->e, s->tp_class);
 	}
 }
 
@@ -275,7 +306,7 @@ static void mo_sub_run(struct mo_batch *b, struct mo_sub *s)
 		if (k->ret)
 			break;
 		if (s->paced)
-			WRITE_ONCE(s->ratio, max(mo_slowness(s->e, s->tp_class), 1L));
+			WRITE_ONCE(s->ratio, mo_claim_ratio(s->e, s->tp_class));
 	}
 }
 
@@ -394,7 +425,7 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 		s = &b->sub[i];
 		mo_sub_limits(b, i);
 		/* Not woken to find fewer chunks than it may claim. */
-		if (s->chunks < s->ratio || !(queued & BIT(i))) {
+		if (mo_too_few(s, s->chunks, false) || !(queued & BIT(i))) {
 			queued &= ~BIT(i);
 			continue;
 		}
@@ -408,7 +439,7 @@ static void mo_run_subs(struct mo_batch *b, unsigned long pending)
 		mo_sub_run(b, &b->sub[__ffs(pending)]);
 	for_each_set_bit(i, &queued, MO_MAX_MIGRATORS) {
 		s = &b->sub[i];
-		if (!b->share || mo_unclaimed(s, 0) >= (int)READ_ONCE(s->ratio) ||
+		if (!b->share || !mo_too_few(s, mo_unclaimed(s, 0), false) ||
 		    !cancel_work(&s->work))
 			flush_work(&s->work);
 	}

@@ -2188,6 +2188,55 @@ static void share_worker_beside_migrating_cpu(struct kunit *test)
 }
 
 /*
+ * A migrator claims the next chunk from the head while the CPU would not
+ * copy the chunks left before the migrator copied one (the ratio, in
+ * 1/MO_RATIO_ONE of a chunk), counting, once the CPU took a chunk of the
+ * sub-batch, the half it has left on average of the one it copies: at 0.8
+ * times the CPU's speed it claims the last chunk while the CPU copies
+ * another, and not before the CPU took one; at half the CPU's speed it
+ * needs two left.  The CPU claims from the tail, never the first s->keep.
+ */
+static void share_claim_counts_cpu_chunk(struct kunit *test)
+{
+	static const struct {
+		unsigned int ratio, left;
+		bool cpu_took;
+		unsigned int keep;
+		bool tail;
+		int chunk;
+	} cases[] = {
+		{ MO_RATIO_ONE, 1, false, 0, false, 1 },
+		{ MO_RATIO_ONE * 5 / 4, 1, true, 0, false, 1 },
+		{ MO_RATIO_ONE * 5 / 4, 1, false, 0, false, -1 },
+		{ MO_RATIO_ONE * 3 / 2, 1, true, 0, false, 1 },
+		{ MO_RATIO_ONE * 3 / 2 + 1, 1, true, 0, false, -1 },
+		{ MO_RATIO_ONE * 2, 1, true, 0, false, -1 },
+		{ MO_RATIO_ONE * 2, 2, true, 0, false, 1 },
+		{ MO_RATIO_ONE * 5 / 2, 2, true, 0, false, 1 },
+		{ MO_RATIO_ONE * 5 / 2 + 1, 2, true, 0, false, -1 },
+		{ MO_RATIO_ONE * 2, 2, false, 0, false, 1 },
+		{ MO_RATIO_ONE * 2 + 1, 2, false, 0, false, -1 },
+		{ U16_MAX, 1, false, 0, true, 1 },
+		{ U16_MAX, 1, false, 2, true, -1 },
+	};
+	static const char * const ends[] = { "head", "tail" };
+	struct mo_sub s = {};
+	unsigned int i;
+
+	/* One chunk of the head claimed, cases[i].left after it. */
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		s.ratio = cases[i].ratio;
+		s.keep = cases[i].keep;
+		s.chunks = 1 + cases[i].left + cases[i].cpu_took;
+		atomic_set(&s.claim, (1 + cases[i].left) * MO_CLAIM_END + 1);
+		KUNIT_EXPECT_EQ_MSG(test, mo_claim(&s, cases[i].tail), cases[i].chunk,
+				    "%s, ratio %u/%u, %u left, the CPU took %d, %u kept",
+				    ends[cases[i].tail], cases[i].ratio, MO_RATIO_ONE,
+				    cases[i].left, cases[i].cpu_took, cases[i].keep);
+	}
+}
+
+/*
  * Whatever a migrator does with its chunks, every pair is copied, once:
  * by a migrator, by the CPU beside it, or by the CPU after a failure.
  */
@@ -2259,6 +2308,7 @@ static struct kunit_case share_cases[] = {
 	KUNIT_CASE(share_one_chunk_needs_faster),
 	KUNIT_CASE(share_paced_after_first_chunk),
 	KUNIT_CASE(share_worker_beside_migrating_cpu),
+	KUNIT_CASE(share_claim_counts_cpu_chunk),
 	KUNIT_CASE_PARAM(share_every_pair_once, share_mode_gen_params),
 	KUNIT_CASE(share_off_cpu_copies_nothing),
 	{}
